@@ -1,0 +1,150 @@
+"""The Starlette app: the same routes on every platform. Routes translate HTTP; the logic lives elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from . import __version__, telemetry
+from ._http import read_body, read_purchase
+from .errors import ApiError, Misconfigured
+from .services import Services
+
+CHECKOUT_BODY_LIMIT = 16 * 1024
+API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/webhook", "/api/health")
+
+
+def create_app(services: Optional[Services] = None, *, static_dir: Optional[str] = None) -> Starlette:
+    services = services or Services()
+
+    async def create_checkout_session(request: Request) -> Response:
+        data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
+        settings = services.settings
+        site = settings.require("site_url")
+        catalog = services.catalog
+        created = await run_in_threadpool(
+            _create, catalog, services.gateway, site, data, request.headers.get("idempotency-key"))
+        if from_form:
+            return RedirectResponse(created["url"], status_code=303, headers=_cors(request, settings))
+        return JSONResponse(created, headers=_cors(request, settings))
+
+    async def checkout_session(request: Request) -> Response:
+        from .checkout import check_session_id, summary
+        from .recovery import record_session
+
+        session_id = check_session_id(request.query_params.get("session_id"))
+        settings = services.settings
+        settings.require("stripe_secret_key")
+
+        def load() -> dict[str, Any]:
+            session = services.gateway.retrieve_session(session_id)
+            order = record_session(services.store, services.fulfiller, session)
+            return summary(session, order)
+
+        try:
+            body = await run_in_threadpool(load)
+        except ApiError as exc:
+            if exc.status_code == 404:
+                exc.code = "session_not_found"
+            raise
+        headers = {"Cache-Control": "no-store", **_cors(request, settings)}
+        return JSONResponse(body, headers=headers)
+
+    async def webhook(request: Request) -> Response:
+        from .webhook import MAX_BODY, parse_event, process
+
+        settings = services.settings
+        secrets = settings.require("webhook_secrets")
+        payload = await read_body(request, MAX_BODY)
+        try:
+            event = parse_event(payload, request.headers.get("stripe-signature"), secrets)  # type: ignore[arg-type]
+        except ApiError as exc:
+            telemetry.count("InvalidSignatures" if exc.code == "invalid_signature" else "InvalidPayloads")
+            raise
+        telemetry.count("EventsReceived")
+        log = telemetry.logger()
+        log.append_keys(event_id=event["id"], event_type=event["type"])
+        try:
+            outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
+                                              lease_seconds=settings.event_lease_seconds)
+        finally:
+            log.remove_keys(["event_id", "event_type"])
+        log.info("webhook handled", extra={"event_id": event["id"], "outcome": outcome})
+        return JSONResponse({"received": True, "outcome": outcome})
+
+    async def health(request: Request) -> Response:
+        from .settings import _KNOWN, Settings
+
+        body: dict[str, Any] = {"status": "ok", "version": __version__}
+        try:
+            settings = services.settings
+        except Misconfigured as exc:
+            body.update(status="misconfigured", problems=exc.message.split("; "))
+            settings = Settings(present=())
+        body["settings"] = {"present": list(settings.present),
+                            "missing": [name for name in _KNOWN if name not in settings.present]}
+        if settings.stripe_secret_key is not None:
+            body["stripe_mode"] = "live" if settings.is_live else "test"
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def preflight(request: Request) -> Response:
+        headers = _cors(request, services.settings)
+        if headers:
+            headers.update({"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                            "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+                            "Access-Control-Max-Age": "600"})
+        return Response(status_code=204, headers=headers)
+
+    routes: list[BaseRoute] = [
+        Route("/api/create-checkout-session", create_checkout_session, methods=["POST"]),
+        Route("/api/create-checkout-session", preflight, methods=["OPTIONS"]),
+        Route("/api/checkout-session", checkout_session, methods=["GET"]),
+        Route("/api/checkout-session", preflight, methods=["OPTIONS"]),
+        Route("/api/webhook", webhook, methods=["POST"]),
+        Route("/api/health", health, methods=["GET"]),
+    ]
+    if static_dir is not None:
+        from starlette.staticfiles import StaticFiles
+
+        routes.append(Mount("/", app=StaticFiles(directory=static_dir, html=True)))
+
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        if exc.status_code >= 500:
+            telemetry.logger().warning("request failed", extra={"path": request.url.path, "code": exc.code})
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(exc.status_code, "http_error")
+        body = {"error": {"code": code, "message": exc.detail}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # Never a traceback or an exception's text in a response: it could quote a payload.
+        telemetry.logger().exception("unhandled error", extra={"path": request.url.path})
+        return JSONResponse({"error": {"code": "internal_error", "message": "Something went wrong; please retry."}},
+                            status_code=500)
+
+    return Starlette(routes=routes, exception_handlers={
+        ApiError: on_api_error, HTTPException: on_http_error, Exception: on_unexpected})
+
+
+def _create(catalog: Any, gateway: Any, site: Any, data: dict[str, Any], key: Optional[str]) -> dict[str, str]:
+    from .checkout import create_session
+
+    return create_session(catalog, gateway, site, data, key)
+
+
+def _cors(request: Request, settings: Any) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if origin and (origin == settings.site_url or origin in settings.cors_origins):
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {}

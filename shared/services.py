@@ -1,0 +1,70 @@
+"""What a request needs — settings, Stripe, the store, fulfilment — built on first use, then reused.
+
+Nothing is built at import or in an ASGI lifespan (mangum runs that on every invocation): a warm
+function keeps these between requests, and a cold one builds only what its first request needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .fulfilment import Fulfiller
+    from .prices import PriceCatalog
+    from .store import Store
+    from .stripe_api import StripeGateway
+
+
+class Services:
+    def __init__(self, settings: Optional[Settings] = None, *, environ: Optional[Mapping[str, str]] = None,
+                 stripe_client: Any = None, store: Optional["Store"] = None,
+                 fulfiller: Optional["Fulfiller"] = None) -> None:
+        self._settings = settings
+        self._environ = environ
+        self._stripe_client = stripe_client
+        self._store = store
+        self._fulfiller = fulfiller
+        self._gateway: Optional["StripeGateway"] = None
+        self._catalog: Optional["PriceCatalog"] = None
+
+    @property
+    def settings(self) -> Settings:
+        # Read until it succeeds: a platform that fixes its environment needs no redeploy of code.
+        if self._settings is None:
+            self._settings = Settings.from_env(self._environ)
+        return self._settings
+
+    @property
+    def gateway(self) -> "StripeGateway":
+        if self._gateway is None:
+            from .stripe_api import StripeGateway
+
+            self._gateway = StripeGateway(self.settings, client=self._stripe_client)
+        return self._gateway
+
+    @property
+    def catalog(self) -> "PriceCatalog":
+        if self._catalog is None:
+            from .prices import PriceCatalog
+
+            allowed = self.settings.require("allowed_prices")
+            self._catalog = PriceCatalog(allowed, self.gateway)  # type: ignore[arg-type]
+        return self._catalog
+
+    @property
+    def store(self) -> "Store":
+        if self._store is None:
+            from .store import DynamoStore
+
+            self._store = DynamoStore.from_settings(self.settings)
+        return self._store
+
+    @property
+    def fulfiller(self) -> "Fulfiller":
+        if self._fulfiller is None:
+            from .fulfilment import Fulfiller
+
+            self._fulfiller = Fulfiller.from_settings(self.settings)
+        return self._fulfiller

@@ -1,0 +1,199 @@
+"""Settings, read once from the environment into one object.
+
+A malformed value is reported by the name of its setting with a hint to fix it; a secret's value is
+never part of a message or a repr. A *missing* required value is not an error until something needs
+it, so the webhook keeps working when only the checkout settings are wrong, and the other way round.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .errors import Misconfigured
+
+_SECRET_KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{6,}$")
+_WEBHOOK_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=_-]{6,}$")
+_PRICE_REF = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
+
+_HINTS = {
+    "STRIPE_SECRET_KEY": "set it to your secret key (sk_test_… or sk_live_…) from the Stripe Dashboard, Developers → API keys",
+    "STRIPE_WEBHOOK_SECRET": "set it to the endpoint's signing secret (whsec_…); while rotating, list both, comma-separated",
+    "ALLOWED_PRICES": "list the price IDs or lookup keys buttons may buy, comma-separated, or write * to allow any active price",
+    "SITE_URL": "set it to your site's public address, e.g. https://shop.example.com",
+}
+
+
+class Secret:
+    """A secret value that does not show itself when printed, logged or formatted."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _split(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    stripe_secret_key: Secret | None = None
+    webhook_secrets: tuple[Secret, ...] = ()
+    stripe_api_base: str | None = None
+    stripe_timeout: float = 10.0
+    site_url: str | None = None
+    allowed_prices: tuple[str, ...] | None = None  # None: unset; ("*",): any active price
+    dynamodb_table: str = "static-checkout"
+    dynamodb_endpoint_url: str | None = None
+    aws_region: str | None = None
+    email_from: str | None = None
+    fulfillment_hook: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    event_lease_seconds: int = 60
+    present: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
+        problems: list[str] = []
+
+        key = get("STRIPE_SECRET_KEY")
+        if key is not None and not _SECRET_KEY.match(key):
+            problems.append(f"STRIPE_SECRET_KEY is not a Stripe secret key: {_HINTS['STRIPE_SECRET_KEY']}")
+        if key is not None and key.startswith("pk_"):
+            problems.append("STRIPE_SECRET_KEY holds a publishable key (pk_…): use the secret key (sk_…)")
+
+        hooks = _split(get("STRIPE_WEBHOOK_SECRET") or "")
+        if any(not _WEBHOOK_SECRET.match(s) for s in hooks):
+            problems.append(f"STRIPE_WEBHOOK_SECRET has a value that is not a signing secret: {_HINTS['STRIPE_WEBHOOK_SECRET']}")
+
+        site = get("SITE_URL")
+        if site is not None:
+            site = site.rstrip("/")
+            if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", site):
+                problems.append(f"SITE_URL is not an http(s) address: {_HINTS['SITE_URL']}")
+
+        prices: tuple[str, ...] | None = None
+        raw_prices = get("ALLOWED_PRICES")
+        if raw_prices is not None:
+            prices = _split(raw_prices)
+            if "*" in prices and len(prices) > 1:
+                problems.append("ALLOWED_PRICES mixes * with a list: write either * alone or the list of prices")
+            elif not prices or any(p != "*" and not _PRICE_REF.match(p) for p in prices):
+                problems.append(f"ALLOWED_PRICES has an entry that is not a price ID or lookup key: {_HINTS['ALLOWED_PRICES']}")
+
+        api_base = get("STRIPE_API_BASE")
+        if api_base is not None and not re.match(r"^https?://", api_base):
+            problems.append("STRIPE_API_BASE must be an http(s) address, e.g. http://127.0.0.1:12111")
+
+        origins = tuple(o.rstrip("/") for o in _split(get("CORS_ORIGINS") or ""))
+        timeout = _number(get("STRIPE_TIMEOUT"), "STRIPE_TIMEOUT", 10.0, problems)
+        lease = int(_number(get("EVENT_LEASE_SECONDS"), "EVENT_LEASE_SECONDS", 60, problems))
+
+        hook = get("FULFILLMENT_HOOK")
+        if hook is not None and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", hook):
+            problems.append("FULFILLMENT_HOOK must look like package.module:function")
+
+        if problems:
+            raise Misconfigured("; ".join(problems))
+        return cls(
+            stripe_secret_key=Secret(key) if key else None,
+            webhook_secrets=tuple(Secret(s) for s in hooks),
+            stripe_api_base=api_base.rstrip("/") if api_base else None,
+            stripe_timeout=timeout,
+            site_url=site,
+            allowed_prices=prices,
+            dynamodb_table=get("DYNAMODB_TABLE") or "static-checkout",
+            dynamodb_endpoint_url=get("DYNAMODB_ENDPOINT_URL"),
+            aws_region=get("AWS_REGION") or get("AWS_DEFAULT_REGION"),
+            email_from=get("EMAIL_FROM"),
+            fulfillment_hook=hook,
+            cors_origins=origins,
+            event_lease_seconds=lease,
+            present=tuple(sorted(name for name in _KNOWN if get(name) is not None)),
+        )
+
+    def require(self, attribute: str) -> object:
+        """The value of a required setting, or `Misconfigured` naming it and how to fix it."""
+        value = getattr(self, attribute)
+        if value in (None, ()):
+            name = _ENV_NAME[attribute]
+            raise Misconfigured(f"{name} is not set: {_HINTS[name]}")
+        return value
+
+    @property
+    def is_live(self) -> bool:
+        return self.stripe_secret_key is not None and "_live_" in self.stripe_secret_key.reveal()
+
+
+def _number(raw: str | None, name: str, default: float, problems: list[str]) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        problems.append(f"{name} must be a positive number")
+        return default
+    return value
+
+
+_ENV_NAME = {
+    "stripe_secret_key": "STRIPE_SECRET_KEY",
+    "webhook_secrets": "STRIPE_WEBHOOK_SECRET",
+    "allowed_prices": "ALLOWED_PRICES",
+    "site_url": "SITE_URL",
+}
+
+_KNOWN = (
+    "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_TIMEOUT", "SITE_URL",
+    "ALLOWED_PRICES", "DYNAMODB_TABLE", "DYNAMODB_ENDPOINT_URL", "AWS_REGION", "EMAIL_FROM",
+    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS",
+)
+
+
+def read_dotenv(path: str | os.PathLike[str] = ".env", environ: dict[str, str] | None = None) -> list[str]:
+    """Load `KEY=value` lines from a .env file into the environment, for local runs only.
+
+    Values already in the environment win, as with every .env loader people know. Returns the names set.
+    """
+    target = os.environ if environ is None else environ
+    file = Path(path)
+    if not file.is_file():
+        return []
+    loaded = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        if name and name not in target:
+            target[name] = value
+            loaded.append(name)
+    return loaded

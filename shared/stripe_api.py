@@ -1,0 +1,87 @@
+"""The Stripe calls we make, through the official `stripe` package, and its errors translated.
+
+`stripe` is imported when the first call needs it (never at import, and never on the webhook path,
+which verifies with plain HMAC). The client is built once and reused by warm invocations.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .errors import NotFound, UpstreamError
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+# The API version this code is written against; objects and webhook payloads are read with it.
+API_VERSION = "2026-10-28.endive"
+
+_KEYISH = re.compile(r"\b(sk|rk|pk|whsec)_(test_|live_)?[A-Za-z0-9*]+")
+
+
+class StripeGateway:
+    def __init__(self, settings: "Settings", *, client: Any = None) -> None:
+        self.settings = settings
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import stripe
+
+            key = self.settings.require("stripe_secret_key").reveal()  # type: ignore[attr-defined]
+            base = {"api": self.settings.stripe_api_base} if self.settings.stripe_api_base else None
+            self._client = stripe.StripeClient(
+                key,
+                stripe_version=API_VERSION,
+                base_addresses=base,  # type: ignore[arg-type]
+                # Two quick retries on network errors only; stripe-python reuses the idempotency key.
+                max_network_retries=2,
+                http_client=stripe.RequestsClient(timeout=self.settings.stripe_timeout),
+            )
+        return self._client
+
+    def retrieve_price(self, price_id: str) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.prices.retrieve(price_id, params={"expand": ["product"]}).to_dict(), "price")
+
+    def find_price(self, lookup_key: str) -> Optional[dict[str, Any]]:
+        found = self._call(lambda c: c.v1.prices.list(
+            params={"lookup_keys": [lookup_key], "active": True, "limit": 1, "expand": ["data.product"]}).to_dict(),
+            "price")
+        return found["data"][0] if found.get("data") else None
+
+    def create_session(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": idempotency_key}).to_dict(), "session")
+
+    def retrieve_session(self, session_id: str) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.checkout.sessions.retrieve(
+            session_id, params={"expand": ["line_items"]}).to_dict(), "session")
+
+    def events(self, types: list[str], since: int) -> list[dict[str, Any]]:
+        """Every event of these types created since `since`, newest first (Stripe keeps 30 days)."""
+        return self._call(lambda c: [event.to_dict() for event in c.v1.events.list(
+            params={"types": types, "created": {"gte": since}, "limit": 100}).auto_paging_iter()], "event")
+
+    def _call(self, fn: Callable[[Any], Any], resource: str) -> Any:
+        import stripe
+
+        try:
+            result = fn(self.client)
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                raise NotFound(f"Stripe has no such {resource}.", code=f"{resource}_not_found") from exc
+            raise UpstreamError(scrub(exc.user_message or "Stripe rejected the request.")) from exc
+        except stripe.AuthenticationError as exc:
+            raise UpstreamError("Stripe rejected the secret key: check STRIPE_SECRET_KEY.") from exc
+        except stripe.APIConnectionError as exc:
+            raise UpstreamError("Stripe could not be reached in time; please try again.") from exc
+        except stripe.StripeError as exc:
+            raise UpstreamError(scrub(exc.user_message or "Stripe failed; please try again.")) from exc
+        return result
+
+
+def scrub(message: str) -> str:
+    """Stripe's messages may quote a (masked) key; we show none of it."""
+    return _KEYISH.sub("[redacted]", message)[:500]

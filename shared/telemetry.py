@@ -1,0 +1,48 @@
+"""Logging and metrics through Powertools, built on first use.
+
+Log lines carry ids and outcomes only: never a payload, a header, an email body or a secret.
+Metrics are CloudWatch EMF counters, flushed once per handled request.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+NAMESPACE = "StaticCheckout"
+_logger: Optional[Any] = None
+_metrics: Optional[Any] = None
+
+
+def service_name() -> str:
+    return os.environ.get("POWERTOOLS_SERVICE_NAME", "static-checkout")
+
+
+def logger() -> Any:
+    global _logger
+    if _logger is None:
+        from aws_lambda_powertools import Logger
+
+        _logger = Logger(service=service_name())
+    return _logger
+
+
+def metrics() -> Any:
+    global _metrics
+    if _metrics is None:
+        from aws_lambda_powertools.metrics import Metrics
+
+        _metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE),
+                           service=service_name())
+    return _metrics
+
+
+def count(name: str, value: int = 1) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def flush() -> None:
+    if _metrics is not None:
+        _metrics.flush_metrics(raise_on_empty_metrics=False)

@@ -1,0 +1,90 @@
+"""Handling a webhook delivery: verify, decide, record exactly once, fulfil, acknowledge.
+
+Exactly once rests on the event ledger: one conditional write claims `EVENT#<id>` with a lease.
+A duplicate of a finished event changes nothing; one that arrives while another invocation holds
+the lease is told to retry (409), because that invocation may yet crash, and a 2xx would lose it.
+A failure after the claim releases it, answers 5xx, and Stripe's retry starts over; the changes
+themselves are idempotent per event id, so a half-done first attempt does no harm.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Optional
+
+from . import telemetry
+from .errors import BadRequest, Conflict, StoreUnavailable
+from .events import Decision, Ignored, OrderChange, PaymentChange, SubscriptionChange, decide
+from .fulfilment import Fulfiller
+from .records import apply_order_change, apply_payment_change, apply_subscription_change
+from .settings import Secret
+from .signature import verify
+from .store import Claim, Store
+
+MAX_BODY = 512 * 1024
+LEDGER_TTL_SECONDS = 30 * 24 * 3600  # longer than Stripe's 3 days of retries and `reconcile`'s window
+
+
+class EventInProgress(Conflict):
+    code = "event_in_progress"
+
+
+def parse_event(payload: bytes, signature: Optional[str], secrets: tuple[Secret, ...],
+                *, now: Optional[float] = None) -> dict[str, Any]:
+    """The verified event, or `InvalidSignature`/`BadRequest`. Nothing is parsed before verification."""
+    verify(payload, signature, secrets, now=now)
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise BadRequest("The webhook body is not JSON.", code="invalid_payload") from None
+    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
+            and isinstance(event.get("created"), int) and isinstance((event.get("data") or {}).get("object"), dict)):
+        raise BadRequest("The webhook body is not a Stripe event.", code="invalid_payload")
+    return event
+
+
+def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int = 60,
+            now: Optional[int] = None) -> str:
+    """Apply one verified event exactly once. Returns `applied`, `duplicate` or `ignored`."""
+    try:
+        decision = decide(event)
+    except (KeyError, TypeError, ValueError):
+        raise BadRequest("The event's object lacks the fields its type needs.", code="invalid_payload") from None
+    if isinstance(decision, Ignored):
+        telemetry.count("EventsIgnored")
+        return "ignored"
+
+    now = int(time.time()) if now is None else now
+    key, token = f"EVENT#{event['id']}", uuid.uuid4().hex
+    claim = store.claim(key, token, now=now, until=now + lease_seconds, expires_at=now + LEDGER_TTL_SECONDS)
+    if claim is Claim.DONE:
+        telemetry.count("EventsDuplicate")
+        return "duplicate"
+    if claim is Claim.IN_PROGRESS:
+        raise EventInProgress("This event is being processed by another request; retry shortly.")
+    try:
+        order = _apply(store, decision)
+        if order is not None:
+            fulfiller.fulfil_if_due(store, order, now=now)
+    except Exception:
+        telemetry.count("EventsFailed")
+        try:
+            store.release(key, token)
+        except StoreUnavailable:
+            pass  # the lease will run out by itself, and Stripe's retry claims it then
+        raise
+    store.finish(key, token, now=now)
+    telemetry.count("EventsApplied")
+    return "applied"
+
+
+def _apply(store: Store, decision: Decision) -> Optional[dict[str, Any]]:
+    if isinstance(decision, OrderChange):
+        return apply_order_change(store, decision)
+    if isinstance(decision, PaymentChange):
+        return apply_payment_change(store, decision)
+    if isinstance(decision, SubscriptionChange):
+        apply_subscription_change(store, decision)
+    return None

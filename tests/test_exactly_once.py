@@ -1,0 +1,193 @@
+"""Exactly once: duplicates, concurrency, out-of-order events, crashes and store failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from shared.errors import StoreUnavailable
+from shared.fulfilment import Fulfiller, FulfilmentFailed
+from shared.recovery import record_session
+from shared.records import order_key
+from shared.webhook import EventInProgress, process
+from tests.fakes import RecordingAction, make_charge, make_dispute, make_event, make_session
+
+
+def order(store, session_id):
+    return store.get(order_key(session_id))
+
+
+def test_completed_event_records_a_paid_fulfilled_order(store, fulfiller, hook):
+    session = make_session()
+    assert process(make_event("checkout.session.completed", session), store, fulfiller) == "applied"
+    stored = order(store, session["id"])
+    assert stored["status"] == "paid" and stored["done_at"] is not None
+    assert stored["line_items"][0] == {"price": "price_tshirt", "quantity": 2, "description": "T-shirt",
+                                       "amount_total": 3000, "currency": "usd"}
+    assert stored["customer_email"] == "buyer@example.com" and stored["payment_intent"] == "pi_default"
+    assert hook.calls == [session["id"]]
+
+
+def test_the_same_event_twenty_times_ten_concurrently_fulfils_once(store, fulfiller, hook):
+    session = make_session()
+    event = make_event("checkout.session.completed", session)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def deliver() -> None:
+        # Stripe retries whatever did not get a 2xx, so a delivery told "in progress" comes back.
+        for _ in range(200):
+            try:
+                result = process(event, store, fulfiller)
+            except EventInProgress:
+                time.sleep(0.01)
+                continue
+            with lock:
+                outcomes.append(result)
+            return
+
+    with ThreadPoolExecutor(10) as pool:
+        for future in [pool.submit(deliver) for _ in range(10)]:
+            future.result()
+    for _ in range(10):
+        deliver()
+    assert sorted(outcomes) == ["applied"] + ["duplicate"] * 19
+    assert hook.calls == [session["id"]]
+    assert len(order(store, session["id"])["history"]) == 1
+
+
+def test_refund_before_completion_ends_refunded(store, fulfiller, hook):
+    session = make_session(payment_intent="pi_early")
+    now = int(time.time())
+    process(make_event("charge.refunded", make_charge("pi_early"), created=now), store, fulfiller)
+    assert order(store, session["id"]) is None  # parked until the session is known
+    process(make_event("checkout.session.completed", session, created=now - 5), store, fulfiller)
+    stored = order(store, session["id"])
+    assert stored["status"] == "refunded" and stored["refund"]["amount_refunded"] == 3000
+    assert hook.calls == []  # refunded before it could be fulfilled
+
+
+def test_refund_after_completion_is_found_through_the_payment_intent(store, fulfiller, hook):
+    session = make_session(payment_intent="pi_late")
+    process(make_event("checkout.session.completed", session), store, fulfiller)
+    process(make_event("charge.refunded", make_charge("pi_late", amount_refunded=1000)), store, fulfiller)
+    assert order(store, session["id"])["status"] == "partially_refunded"
+    assert hook.calls == [session["id"]]
+
+
+def test_expired_after_paid_stays_paid(store, fulfiller):
+    session = make_session()
+    process(make_event("checkout.session.completed", session), store, fulfiller)
+    process(make_event("checkout.session.expired", dict(session, status="expired")), store, fulfiller)
+    assert order(store, session["id"])["status"] == "paid"
+
+
+def test_delayed_payment_awaits_then_succeeds_or_fails(store, fulfiller, hook):
+    ok, bad = make_session(payment_status="unpaid"), make_session(payment_status="unpaid")
+    for session in (ok, bad):
+        process(make_event("checkout.session.completed", session), store, fulfiller)
+        assert order(store, session["id"])["status"] == "awaiting_payment"
+    process(make_event("checkout.session.async_payment_succeeded", dict(ok, payment_status="paid")), store, fulfiller)
+    process(make_event("checkout.session.async_payment_failed", bad), store, fulfiller)
+    assert order(store, ok["id"])["status"] == "paid"
+    assert order(store, bad["id"])["status"] == "payment_failed"
+    assert hook.calls == [ok["id"]]
+
+
+def test_dispute_created_then_closed(store, fulfiller):
+    session = make_session(payment_intent="pi_disp")
+    process(make_event("checkout.session.completed", session), store, fulfiller)
+    process(make_event("charge.dispute.created", make_dispute("pi_disp")), store, fulfiller)
+    assert order(store, session["id"])["status"] == "disputed"
+    process(make_event("charge.dispute.closed", make_dispute("pi_disp", status="won"), created=int(time.time()) + 1),
+            store, fulfiller)
+    stored = order(store, session["id"])
+    assert stored["status"] == "paid" and stored["dispute"]["outcome"] == "won"
+
+
+def test_subscription_events_keep_the_newest_state(store, fulfiller):
+    from tests.fakes import FIXTURES
+
+    sub = dict(FIXTURES["subscription"], id="sub_42", status="active", cancel_at_period_end=False)
+    now = int(time.time())
+    process(make_event("customer.subscription.updated", dict(sub, cancel_at_period_end=True), created=now), store,
+            fulfiller)
+    process(make_event("customer.subscription.created", sub, created=now - 100), store, fulfiller)
+    process(make_event("invoice.paid", {"id": "in_1", "subscription": "sub_42", "amount_paid": 900}, created=now),
+            store, fulfiller)
+    record = store.get("SUB#sub_42")
+    assert record["status"] == "active" and record["cancel_at_period_end"] is True
+    assert record["latest_invoice"]["status"] == "paid"
+
+
+def test_unknown_event_types_are_acknowledged_and_not_stored(store, fulfiller):
+    assert process(make_event("product.created", {"id": "prod_1"}), store, fulfiller) == "ignored"
+    assert store.query("by_created", "ORDERS", limit=10) == []
+
+
+def test_store_down_fails_and_leaves_nothing_half_written_then_retry_records_once(fulfiller, hook):
+    from tests.fakes import MemoryStore
+
+    store = MemoryStore()
+    session = make_session()
+    event = make_event("checkout.session.completed", session)
+    store.fail = True
+    with pytest.raises(StoreUnavailable):
+        process(event, store, fulfiller)
+    store.fail = False
+    assert store.items == {}
+    assert process(event, store, fulfiller) == "applied"
+    assert process(event, store, fulfiller) == "duplicate"
+    assert hook.calls == [session["id"]]
+
+
+def test_a_crashed_claim_expires_and_the_retry_completes_it(store, fulfiller, hook):
+    session = make_session()
+    event = make_event("checkout.session.completed", session)
+    now = int(time.time())
+    # An invocation claimed the event and died before doing anything.
+    store.claim(f"EVENT#{event['id']}", "dead-invocation", now=now, until=now + 60)
+    with pytest.raises(EventInProgress):
+        process(event, store, fulfiller, now=now + 10)
+    assert process(event, store, fulfiller, now=now + 61) == "applied"
+    assert hook.calls == [session["id"]]
+
+
+def test_failed_fulfilment_answers_error_and_the_retry_fulfils(store, hook):
+    failing = RecordingAction(fail=True)
+    session = make_session()
+    event = make_event("checkout.session.completed", session)
+    with pytest.raises(FulfilmentFailed):
+        process(event, store, Fulfiller([failing]))
+    assert order(store, session["id"])["status"] == "paid"
+    assert process(event, store, Fulfiller([hook])) == "applied"
+    assert hook.calls == [session["id"]]
+
+
+def test_success_page_and_webhook_racing_fulfil_once(store, fulfiller, hook):
+    for _ in range(5):
+        session = make_session()
+        event = make_event("checkout.session.completed", session)
+        barrier = threading.Barrier(2)
+
+        def webhook() -> None:
+            barrier.wait()
+            for _ in range(200):
+                try:
+                    process(event, store, fulfiller)
+                    return
+                except Exception:  # in progress or busy: Stripe retries
+                    time.sleep(0.01)
+
+        def success_page() -> None:
+            barrier.wait()
+            record_session(store, fulfiller, session)
+
+        with ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(webhook), pool.submit(success_page)]:
+                future.result()
+        assert order(store, session["id"])["done_at"] is not None
+        assert hook.calls.count(session["id"]) == 1
