@@ -1,0 +1,158 @@
+/*
+ * static-checkout: turns buy buttons into Stripe Checkout redirects.
+ *
+ * Markup: <button class="stripe-checkout-btn" data-price-id="price_…">Buy</button>,
+ * ideally inside <form method="post" action="/api/create-checkout-session"> so it
+ * still works without JavaScript. Optional: data-quantity, data-endpoint (on the
+ * button or on this script tag; the full URL of the create-session endpoint).
+ */
+(function () {
+  'use strict';
+
+  const DEFAULT_ENDPOINT = '/api/create-checkout-session';
+  const GENERIC_ERROR = 'Could not start checkout. Please try again.';
+  const BUSY_LABEL = 'Redirecting\u2026';
+  // currentScript is only set while this file first runs, so capture it now.
+  const script = document.currentScript;
+  const bound = new WeakSet();
+  const labels = new WeakMap(); // button -> original label while busy; also the in-flight flag
+  let errorCount = 0;
+
+  function idempotencyKey() {
+    const c = window.crypto;
+    if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+    // randomUUID needs a secure context; plain-http previews still deserve a random key.
+    if (c && c.getRandomValues) {
+      return Array.from(c.getRandomValues(new Uint8Array(16)), function (b) {
+        return (b + 256).toString(16).slice(1);
+      }).join('');
+    }
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function endpointFor(btn) {
+    return btn.getAttribute('data-endpoint') ||
+      (script && script.getAttribute('data-endpoint')) || DEFAULT_ENDPOINT;
+  }
+
+  // A setting comes from the button, else its form's data-* attribute, else the form field.
+  function setting(btn, form, attr, name) {
+    const el = form && form.elements.namedItem(name);
+    return btn.getAttribute(attr) || (form && form.getAttribute(attr)) ||
+      (el && typeof el.value === 'string' ? el.value.trim() : '');
+  }
+
+  function errorBox(btn) {
+    const next = btn.nextElementSibling;
+    if (next && next.classList.contains('stripe-checkout-error')) return next;
+    const box = document.createElement('div');
+    box.className = 'stripe-checkout-error';
+    box.id = 'stripe-checkout-error-' + (++errorCount);
+    box.setAttribute('role', 'alert');
+    box.hidden = true;
+    btn.insertAdjacentElement('afterend', box);
+    const described = btn.getAttribute('aria-describedby');
+    btn.setAttribute('aria-describedby', (described ? described + ' ' : '') + box.id);
+    return box;
+  }
+
+  function showError(btn, message) {
+    const box = errorBox(btn);
+    box.textContent = message || GENERIC_ERROR; // textContent: server text is never markup
+    box.hidden = false;
+  }
+
+  function setBusy(btn, busy) {
+    const isInput = btn.tagName === 'INPUT';
+    if (busy) {
+      // Keep the original nodes, not text, so an icon inside the button survives.
+      labels.set(btn, isInput ? btn.value : Array.from(btn.childNodes));
+      if (isInput) btn.value = BUSY_LABEL; else btn.textContent = BUSY_LABEL;
+      btn.setAttribute('aria-busy', 'true');
+      btn.classList.add('is-busy');
+    } else if (labels.has(btn)) {
+      const label = labels.get(btn);
+      if (isInput) btn.value = label;
+      else { btn.textContent = ''; label.forEach(function (n) { btn.appendChild(n); }); }
+      labels.delete(btn);
+      btn.removeAttribute('aria-busy');
+      btn.classList.remove('is-busy');
+    }
+    btn.disabled = busy;
+  }
+
+  async function checkout(btn) {
+    if (labels.has(btn)) return; // in flight: a double click must not start a second session
+    const form = btn.form || btn.closest('form');
+    // We cancel the native submit, so run the form's own checks (e.g. quantity 1-99) ourselves.
+    if (form && !form.checkValidity()) { form.reportValidity(); return; }
+    const priceId = setting(btn, form, 'data-price-id', 'priceId') ||
+      (btn.name === 'priceId' ? btn.value : '');
+    const quantity = parseInt(setting(btn, form, 'data-quantity', 'quantity') || '1', 10);
+    if (!priceId) { showError(btn, 'This button has no price configured.'); return; }
+
+    const box = btn.nextElementSibling;
+    if (box && box.classList.contains('stripe-checkout-error')) { box.hidden = true; box.textContent = ''; }
+    setBusy(btn, true);
+    try {
+      const res = await fetch(endpointFor(btn), {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'Idempotency-Key': idempotencyKey() },
+        body: JSON.stringify({ priceId: priceId, quantity: quantity > 0 ? quantity : 1 })
+      });
+      let data = null;
+      try { data = await res.json(); } catch (e) { /* a proxy error page is not JSON */ }
+      // Only follow http(s) URLs: a javascript: URL from a broken backend must not run.
+      const url = res.ok && data && typeof data.url === 'string' ? new URL(data.url, location.href) : null;
+      if (url && (url.protocol === 'https:' || url.protocol === 'http:')) {
+        window.location.assign(url.href);
+        return; // stay busy until the page unloads
+      }
+      throw new Error((data && data.error && data.error.message) || GENERIC_ERROR);
+    } catch (err) {
+      // fetch() rejects with a TypeError whose text ("Failed to fetch") means nothing to a buyer.
+      setBusy(btn, false);
+      showError(btn, err instanceof TypeError ? GENERIC_ERROR : err.message);
+    }
+  }
+
+  function bindButton(btn) {
+    if (bound.has(btn)) return;
+    bound.add(btn);
+    // Implicit submission (Enter in the quantity field) also fires click on the submit button.
+    btn.addEventListener('click', function (event) {
+      event.preventDefault();
+      checkout(btn);
+    });
+  }
+
+  function bind(root) {
+    root = root || document;
+    const selector = '[data-price-id], .stripe-checkout-btn';
+    const found = Array.from(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) found.unshift(root);
+    found.forEach(function (el) {
+      if (el.tagName === 'FORM') {
+        // A form carrying data-price-id: its submit buttons act for it.
+        el.querySelectorAll('button:not([type]), [type="submit"]').forEach(bindButton);
+      } else {
+        bindButton(el);
+      }
+    });
+  }
+
+  // Coming back from Stripe with the Back button restores this page from the
+  // back/forward cache, buttons still saying "Redirecting…".
+  window.addEventListener('pageshow', function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll('.is-busy').forEach(function (btn) { setBusy(btn, false); });
+  });
+
+  window.StaticCheckout = { bind: bind };
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', function () { bind(document); });
+  } else {
+    bind(document);
+  }
+})();

@@ -1,0 +1,174 @@
+/*
+ * static-checkout: the page Stripe sends the buyer back to (success_url ?session_id=…).
+ * It shows what the server knows about the order, never what the URL claims:
+ * anyone can type ?session_id= into the address bar.
+ */
+(function () {
+  'use strict';
+
+  const ENDPOINT = '/api/checkout-session';
+  const POLL_EVERY_MS = 2000;
+  const POLL_MAX = 5;
+  // Stripe's minor units differ from ISO 4217 in places (e.g. ISK, HUF are sent with two
+  // decimals), so Intl's digit count cannot be used to scale amounts: Stripe's own lists.
+  const ZERO_DECIMAL = ['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg',
+    'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf'];
+  const THREE_DECIMAL = ['bhd', 'jod', 'kwd', 'omr', 'tnd'];
+
+  const HEADINGS = {
+    paid: 'Thank you!',
+    processing: 'Payment processing',
+    payment_failed: 'Payment failed',
+    expired: 'Checkout expired',
+    refunded: 'Order refunded',
+    partially_refunded: 'Order partially refunded',
+    disputed: 'Payment disputed'
+  };
+  const MESSAGES = {
+    paid: 'Your payment went through.',
+    processing: 'Your payment is being confirmed. This page checks again by itself.',
+    payment_failed: 'The payment did not go through, so you have not been charged.',
+    expired: 'This checkout expired before it was paid, so you have not been charged.'
+  };
+
+  const $ = function (id) { return document.getElementById(id); };
+  let polls = 0;
+
+  function minorUnitExponent(currency) {
+    if (ZERO_DECIMAL.indexOf(currency) !== -1) return 0;
+    if (THREE_DECIMAL.indexOf(currency) !== -1) return 3;
+    return 2;
+  }
+
+  function money(amount, currency) {
+    if (typeof amount !== 'number' || !currency) return '\u2014';
+    const code = String(currency).toLowerCase();
+    const value = amount / Math.pow(10, minorUnitExponent(code));
+    try {
+      // The page's language, not the browser's, so the amount reads like the text around it.
+      return new Intl.NumberFormat(document.documentElement.lang || undefined,
+        { style: 'currency', currency: code.toUpperCase() }).format(value);
+    } catch (e) { // an unknown currency code makes Intl throw
+      return value.toFixed(minorUnitExponent(code)) + ' ' + code.toUpperCase();
+    }
+  }
+
+  function humanize(status) {
+    const text = String(status || 'unknown').replace(/_/g, ' ');
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  // The order store (fed by webhooks) knows about refunds and failures the session does not;
+  // the session knows about a payment before its webhook has arrived.
+  function stateOf(s) {
+    const order = s.order_status;
+    if (order === 'paid') return 'paid';
+    if (order && order !== 'awaiting_payment' && order !== 'open') return order;
+    if (s.payment_status === 'paid') return 'paid';
+    if (s.payment_status === 'no_payment_required' && s.status === 'complete') return 'paid';
+    if (s.status === 'expired') return 'expired';
+    return 'processing';
+  }
+
+  function finish() {
+    $('order').setAttribute('aria-busy', 'false');
+  }
+
+  function showError(heading, message) {
+    $('order-heading').textContent = heading;
+    $('order-message').hidden = true;
+    $('order-error').textContent = message;
+    $('order-error').hidden = false;
+    finish();
+  }
+
+  function cell(text, className) {
+    const td = document.createElement('td');
+    td.textContent = text; // server data: text only, never markup
+    if (className) td.className = className;
+    return td;
+  }
+
+  function render(s) {
+    const state = stateOf(s);
+    const raw = state === 'paid' && s.order_status !== 'paid' ? s.payment_status : (s.order_status || s.payment_status);
+    $('order-heading').textContent = HEADINGS[state] || 'Order ' + humanize(state).toLowerCase();
+    let message = MESSAGES[state] || 'Contact the seller if you have questions about this order.';
+    if (state === 'paid' && s.mode === 'subscription') message = 'Your subscription is active.';
+    $('order-message').textContent = message;
+    $('order-message').hidden = false;
+    $('order-error').hidden = true;
+
+    const status = $('order-status');
+    status.textContent = humanize(raw);
+    status.setAttribute('data-status', String(raw || ''));
+    status.setAttribute('data-state', state);
+    status.setAttribute('data-fulfilled', s.fulfilled ? 'true' : 'false');
+    $('order-email').textContent = s.customer_email || '\u2014';
+    $('order-total').textContent = money(s.amount_total, s.currency);
+
+    const rows = document.createDocumentFragment();
+    (Array.isArray(s.line_items) ? s.line_items : []).forEach(function (item) {
+      const tr = document.createElement('tr');
+      tr.appendChild(cell(item.description || 'Item'));
+      tr.appendChild(cell(String(item.quantity == null ? 1 : item.quantity), 'num'));
+      tr.appendChild(cell(money(item.amount_total, item.currency || s.currency), 'num'));
+      rows.appendChild(tr);
+    });
+    $('order-items').textContent = '';
+    $('order-items').appendChild(rows);
+    $('order-details').hidden = false;
+    return state;
+  }
+
+  async function load(sessionId) {
+    let res;
+    let data = null;
+    try {
+      res = await fetch(ENDPOINT + '?session_id=' + encodeURIComponent(sessionId),
+        { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
+      data = await res.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!res || !res.ok || !data || typeof data !== 'object') {
+      // A failed re-check keeps the order already on screen; the buyer has seen real data.
+      if (polls > 0 && !$('order-details').hidden) return schedule(sessionId);
+      const message = data && data.error && data.error.message;
+      showError('We could not load your order',
+        message || 'Could not load your order right now. Please refresh this page in a moment.');
+      return;
+    }
+    const state = render(data);
+    if (state === 'processing' && !data.fulfilled) return schedule(sessionId);
+    finish();
+  }
+
+  function schedule(sessionId) {
+    if (polls >= POLL_MAX) {
+      $('order-message').textContent = 'Your payment is still being confirmed. Some payment ' +
+        'methods take longer; refresh this page later to see the latest status.';
+      finish();
+      return;
+    }
+    polls += 1;
+    setTimeout(function () { load(sessionId); }, POLL_EVERY_MS);
+  }
+
+  function start() {
+    const sessionId = (new URLSearchParams(window.location.search).get('session_id') || '').trim();
+    if (!sessionId) {
+      showError('No order to show',
+        'This page shows an order after checkout, but the link you followed has no ' +
+        'checkout session id (session_id) in it.');
+      return;
+    }
+    $('order-heading').textContent = 'Checking your order\u2026';
+    $('order-message').textContent = 'Looking up your payment with Stripe.';
+    $('order-message').hidden = false;
+    load(sessionId);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
