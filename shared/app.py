@@ -110,9 +110,7 @@ def create_app(services: Optional[Services] = None, *, static_dir: Optional[str]
         Route("/api/health", health, methods=["GET"]),
     ]
     if static_dir is not None:
-        from starlette.staticfiles import StaticFiles
-
-        routes.append(Mount("/", app=StaticFiles(directory=static_dir, html=True)))
+        routes.append(Mount("/", app=_pages(static_dir, services)))
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -135,6 +133,27 @@ def create_app(services: Optional[Services] = None, *, static_dir: Optional[str]
 
     return Starlette(routes=routes, exception_handlers={
         ApiError: on_api_error, HTTPException: on_http_error, Exception: on_unexpected})
+
+
+def _pages(directory: str, services: Services) -> Any:
+    """`public/` with the security headers the platforms' configs give the pages."""
+    from starlette.staticfiles import StaticFiles
+
+    from .headers import page_headers
+
+    files = StaticFiles(directory=directory, html=True)
+    headers = [(name.lower().encode(), value.encode())
+               for name, value in page_headers(services.settings.stripe_api_base).items()]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + headers
+            await send(message)
+
+        await files(scope, receive, send_with_headers)
+
+    return app
 
 
 def _create(catalog: Any, gateway: Any, site: Any, data: dict[str, Any], key: Optional[str]) -> dict[str, str]:

@@ -50,3 +50,38 @@ def hook() -> RecordingAction:
 @pytest.fixture
 def fulfiller(hook) -> Fulfiller:
     return Fulfiller([hook], lease_seconds=60)
+
+# Values that must never reach a log line or a response. Every test's captured stdout, stderr and
+# log records are scanned for them after it runs; a test whose output holds one fails.
+SECRET_VALUES = (SECRET_KEY, WEBHOOK_SECRET, "sk_test_has spaces and secret", WEBHOOK_SECRET.removeprefix("whsec_"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    leaked = [name for name, text in report.sections if name.endswith(report.when)
+              for secret in SECRET_VALUES if secret in text]
+    if leaked and report.outcome != "failed":
+        report.outcome = "failed"
+        report.longrepr = f"a secret value appeared in captured output: {sorted(set(leaked))}"
+
+
+@pytest.fixture(scope="session")
+def standin():
+    from tests.standin import StripeStandIn
+
+    server = StripeStandIn()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def catalog(standin) -> dict:
+    return {
+        "tshirt": standin.add_price(unit_amount=1500, product_name="T-shirt"),
+        "poster": standin.add_price(unit_amount=2500, product_name="Poster", lookup_key="poster-lookup"),
+        "membership": standin.add_price(unit_amount=500, product_name="Membership", recurring={"interval": "month"}),
+        "retired": standin.add_price(unit_amount=900, product_name="Old mug", active=False),
+    }

@@ -13,8 +13,7 @@ from typing import Any, Optional
 from shared.signature import sign
 from shared.store import Claim, VersionConflict
 
-FIXTURES = json.loads((Path(__file__).resolve().parents[2] / "shared" / "stripe" / "fixtures3.json")
-                      .read_text())["resources"]
+FIXTURES = json.loads((Path(__file__).resolve().parent / "standin" / "fixtures3.json").read_text())["resources"]
 
 
 class MemoryStore:

@@ -1,0 +1,121 @@
+"""HTTP plumbing: turn socket requests into stand-in calls, and serve the hosted Checkout page."""
+
+from __future__ import annotations
+
+import html
+import json
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import stripe
+
+from ._api import unrecognized
+from ._objects import new_id
+
+if TYPE_CHECKING:
+    from .server import _Server
+
+_PAGE = "/c/pay/"
+_FORWARDED_HEADERS = ("Authorization", "Idempotency-Key", "Stripe-Version")
+
+
+class Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as the stripe client's pooled connections expect; every answer has a length.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle on, each keep-alive answer waits ~40 ms.
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def log_message(self, format: str, *args: object) -> None:
+        # Silent: a line per request drowns test output, and headers must never reach a log.
+        pass
+
+    def _dispatch(self, method: str) -> None:
+        target = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        if target.path.startswith(_PAGE):
+            self._checkout_page(method, target.path[len(_PAGE) :])
+            return
+        if not target.path.startswith("/v1/"):
+            # A browser's /favicon.ico and the like: not API calls, so not recorded, and they
+            # must not use up a fault that fail_next() meant for the application.
+            error = unrecognized(method, target.path)
+            self._send(404, json.dumps(error.body()).encode(), "application/json")
+            return
+        headers = {name: self.headers.get(name) for name in _FORWARDED_HEADERS}
+        # Stripe reads GET parameters from the query and POST parameters from the form body.
+        encoded = body if method == "POST" else target.query
+        status, payload, extra = self.server.standin.respond_api(
+            method, target.path, encoded, headers, base_url=self.server.base_url
+        )
+        self._send(
+            status,
+            json.dumps(payload, indent=2).encode(),
+            "application/json",
+            {
+                "Request-Id": new_id("req_", 14),
+                "Stripe-Version": headers["Stripe-Version"] or stripe.api_version,
+                **extra,
+            },
+        )
+
+    def _checkout_page(self, method: str, session_id: str) -> None:
+        standin = self.server.standin
+        session = standin.sessions.get(session_id)
+        if session is None:
+            self._send(404, b"No such checkout session", "text/plain; charset=utf-8")
+            return
+        if method == "POST":  # the Pay button: what Stripe does when a buyer pays
+            if session["status"] == "open":
+                session = standin.complete_session(session_id)
+                standin.add_event("checkout.session.completed", session)
+            done = session["success_url"] or session["return_url"]
+            if done:
+                location = done.replace("{CHECKOUT_SESSION_ID}", session_id)
+                self._send(303, b"", "text/plain", {"Location": location})
+                return
+        self._send(200, _render(session).encode(), "text/html; charset=utf-8")
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except ConnectionError:
+            # The client gave up (a timeout test, usually); nobody is left to answer.
+            self.close_connection = True
+
+
+def _render(session: dict[str, object]) -> str:
+    id = html.escape(str(session["id"]))
+    cancel = session["cancel_url"]
+    cancel_link = (
+        f'<a id="standin-cancel" href="{html.escape(str(cancel))}">Cancel</a>' if cancel else ""
+    )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Stripe Checkout stand-in</title></head>
+<body>
+<h1 id="standin-checkout">Checkout for {id}</h1>
+<p id="standin-status">{html.escape(str(session["status"]))}</p>
+<p id="standin-amount">{session["amount_total"]} {html.escape(str(session["currency"]))}</p>
+<form method="post"><button id="standin-pay" type="submit">Pay</button></form>
+{cancel_link}
+</body></html>
+"""

@@ -1,0 +1,316 @@
+"""The HTTP API end to end: the real app, Stripe through the `stripe` package and the stand-in,
+DynamoDB over HTTP. Every error row of the API has its status and code pinned here."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from shared.app import create_app
+from shared.fulfilment import Fulfiller
+from shared.services import Services
+from shared.settings import Settings
+from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
+from tests.fakes import make_event, make_session, signed
+
+SITE = "https://shop.example.com"
+
+
+@pytest.fixture
+def env(standin, catalog):
+    return {
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": standin.url,
+        "STRIPE_TIMEOUT": "2",
+        "SITE_URL": SITE,
+        "ALLOWED_PRICES": ",".join([catalog["tshirt"]["id"], catalog["membership"]["id"], "poster-lookup",
+                                    catalog["retired"]["id"], "price_missing123"]),
+    }
+
+
+def make_client(env, store, hook=None) -> TestClient:
+    services = Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([hook] if hook else []))
+    return TestClient(create_app(services), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(env, dynamo_store, hook):
+    return make_client(env, dynamo_store, hook)
+
+
+def error(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+
+
+def creates(standin):
+    return [r for r in standin.requests if r["method"] == "POST" and r["path"] == "/v1/checkout/sessions"]
+
+
+# --- create-checkout-session -------------------------------------------------------------------
+
+def test_json_request_creates_a_payment_session(client, standin, catalog):
+    response = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "quantity": 2})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"].startswith("cs_test_") and body["url"].endswith(body["id"])
+    sent = creates(standin)[-1]["params"]
+    assert sent["mode"] == "payment"
+    assert sent["success_url"] == f"{SITE}/success.html?session_id={{CHECKOUT_SESSION_ID}}"
+    assert sent["cancel_url"] == f"{SITE}/cancel.html"
+    assert sent["line_items"] in ([{"price": catalog["tshirt"]["id"], "quantity": "2"}],
+                                  {"0": {"price": catalog["tshirt"]["id"], "quantity": "2"}})
+    assert creates(standin)[-1]["idempotency_key"]
+
+
+def test_recurring_price_opens_a_subscription_session(client, standin, catalog):
+    response = client.post("/api/create-checkout-session", json={"priceId": catalog["membership"]["id"]})
+    assert response.status_code == 200
+    assert standin.sessions[response.json()["id"]]["mode"] == "subscription"
+
+
+def test_lookup_key_names_a_price(client, standin, catalog):
+    response = client.post("/api/create-checkout-session", json={"priceId": "poster-lookup"})
+    assert response.status_code == 200
+    assert standin.sessions[response.json()["id"]]["amount_total"] == catalog["poster"]["unit_amount"]
+
+
+def test_form_post_redirects_to_checkout_with_303(client, standin, catalog):
+    response = client.post("/api/create-checkout-session", data={"priceId": catalog["tshirt"]["id"], "quantity": "3"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"{standin.url}/c/pay/cs_test_")
+
+
+def test_same_idempotency_key_gives_the_same_session(client, catalog):
+    body = {"priceId": catalog["tshirt"]["id"], "quantity": 1}
+    first = client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-1"})
+    again = client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-1"})
+    other = client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-2"})
+    assert first.json()["id"] == again.json()["id"] != other.json()["id"]
+
+
+def test_a_burst_of_clicks_costs_one_price_read(client, standin, catalog):
+    price = catalog["tshirt"]["id"]
+    before = len([r for r in standin.requests if r["path"] == f"/v1/prices/{price}"])
+    for _ in range(5):
+        assert client.post("/api/create-checkout-session", json={"priceId": price}).status_code == 200
+    reads = len([r for r in standin.requests if r["path"] == f"/v1/prices/{price}"])
+    assert reads - before == 1
+
+
+@pytest.mark.parametrize("body,code", [
+    ({}, "missing_price"),
+    ({"priceId": ""}, "missing_price"),
+    ({"priceId": 42}, "unknown_price"),
+    ({"priceId": "price_not_allowed"}, "unknown_price"),
+    ({"priceId": "price_missing123"}, "unknown_price"),
+    ({"priceId": "not a price!"}, "unknown_price"),
+])
+def test_bad_price_is_400(client, body, code):
+    error(client.post("/api/create-checkout-session", json=body), 400, code)
+
+
+def test_inactive_price_is_400(client, catalog):
+    error(client.post("/api/create-checkout-session", json={"priceId": catalog["retired"]["id"]}), 400,
+          "inactive_price")
+
+
+@pytest.mark.parametrize("quantity", [0, 100, -1, 1.5, "abc", True, None, [1], 10**30])
+def test_quantity_outside_1_to_99_is_400(client, catalog, quantity):
+    body = {"priceId": catalog["tshirt"]["id"], "quantity": quantity}
+    if quantity is None:
+        body["quantity"] = {"n": 1}
+    error(client.post("/api/create-checkout-session", json=body), 400, "invalid_quantity")
+
+
+def test_bad_json_is_400(client):
+    error(client.post("/api/create-checkout-session", content=b"{nope", headers={"Content-Type": "application/json"}),
+          400, "invalid_json")
+    error(client.post("/api/create-checkout-session", json=[1, 2]), 400, "invalid_json")
+
+
+def test_wrong_method_is_405(client):
+    error(client.get("/api/create-checkout-session"), 405, "method_not_allowed")
+    error(client.post("/api/checkout-session"), 405, "method_not_allowed")
+    error(client.get("/api/webhook"), 405, "method_not_allowed")
+
+
+def test_body_over_16_kib_is_413(client):
+    error(client.post("/api/create-checkout-session", content=b"{" + b" " * 17000 + b"}",
+                      headers={"Content-Type": "application/json"}), 413, "payload_too_large")
+
+
+def test_other_content_types_are_415(client):
+    error(client.post("/api/create-checkout-session", content=b"priceId", headers={"Content-Type": "text/plain"}),
+          415, "unsupported_media_type")
+
+
+def test_stripe_failure_is_502_with_its_message(client, standin, catalog):
+    standin.fail_next(3, status=500)
+    response = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]})
+    error(response, 502, "stripe_error")
+    assert SECRET_KEY not in response.text
+
+
+def test_missing_setting_is_500_misconfigured_naming_it(env, dynamo_store, catalog):
+    broken = make_client({k: v for k, v in env.items() if k != "STRIPE_SECRET_KEY"}, dynamo_store)
+    response = broken.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]})
+    error(response, 500, "misconfigured")
+    assert "STRIPE_SECRET_KEY" in response.json()["error"]["message"]
+
+
+def test_malformed_secret_is_named_never_shown(env, dynamo_store):
+    bad_value = "sk_test_has spaces and secret"
+    client = TestClient(create_app(Services(environ=dict(env, STRIPE_SECRET_KEY=bad_value), store=dynamo_store)),
+                        raise_server_exceptions=False)
+    response = client.post("/api/create-checkout-session", json={"priceId": "price_x"})
+    error(response, 500, "misconfigured")
+    assert "STRIPE_SECRET_KEY" in response.text and bad_value not in response.text
+
+
+# --- checkout-session (success page) -----------------------------------------------------------
+
+def test_success_page_data_for_a_paid_session_records_and_fulfils(client, standin, catalog, hook, dynamo_store):
+    created = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "quantity": 2})
+    session_id = created.json()["id"]
+    standin.complete_session(session_id, payment_status="paid", email="ada@example.com")
+    response = client.get("/api/checkout-session", params={"session_id": session_id})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == session_id and body["status"] == "complete" and body["payment_status"] == "paid"
+    assert body["amount_total"] == 2 * catalog["tshirt"]["unit_amount"] and body["currency"] == "usd"
+    assert body["customer_email"] == "ada@example.com"
+    assert body["line_items"] == [{"description": "T-shirt", "quantity": 2,
+                                   "amount_total": 2 * catalog["tshirt"]["unit_amount"], "currency": "usd"}]
+    assert body["order_status"] == "paid" and body["fulfilled"] is True
+    assert hook.calls == [session_id]
+    assert client.get("/api/checkout-session", params={"session_id": session_id}).json()["fulfilled"] is True
+    assert hook.calls == [session_id]
+
+
+def test_unpaid_session_is_shown_and_not_fulfilled(client, catalog, hook):
+    session_id = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).json()["id"]
+    body = client.get("/api/checkout-session", params={"session_id": session_id}).json()
+    assert body["status"] == "open" and body["fulfilled"] is False and hook.calls == []
+
+
+@pytest.mark.parametrize("value", [None, "", "cs_x", "pi_123", "cs_test_" + "a" * 300, "cs_test_abc/../x"])
+def test_malformed_session_id_is_400(client, value):
+    params = {} if value is None else {"session_id": value}
+    error(client.get("/api/checkout-session", params=params), 400, "invalid_session_id")
+
+
+def test_unknown_session_is_404(client):
+    error(client.get("/api/checkout-session", params={"session_id": "cs_test_" + "b" * 58}), 404, "session_not_found")
+
+
+# --- health -------------------------------------------------------------------------------------
+
+def test_health_names_settings_without_values(client):
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["version"] and body["stripe_mode"] == "test"
+    assert "STRIPE_SECRET_KEY" in body["settings"]["present"]
+    assert "EMAIL_FROM" in body["settings"]["missing"]
+    assert SECRET_KEY not in response.text and WEBHOOK_SECRET not in response.text
+
+
+# --- webhook ------------------------------------------------------------------------------------
+
+def deliver(client, event, secret=WEBHOOK_SECRET, **kw):
+    body, headers = signed(event, secret, **kw)
+    return client.post("/api/webhook", content=body, headers=headers)
+
+
+def test_signed_event_is_recorded_and_acknowledged(client, dynamo_store, hook):
+    session = make_session()
+    response = deliver(client, make_event("checkout.session.completed", session))
+    assert response.status_code == 200 and response.json()["received"] is True
+    assert dynamo_store.get(f"ORDER#{session['id']}")["status"] == "paid"
+    assert hook.calls == [session["id"]]
+
+
+def test_tampered_webhook_is_400_and_stores_nothing(client, dynamo_store):
+    session = make_session()
+    body, headers = signed(make_event("checkout.session.completed", session), WEBHOOK_SECRET)
+    error(client.post("/api/webhook", content=body.replace(b"paid", b"PAID"), headers=headers), 400,
+          "invalid_signature")
+    error(deliver(client, make_event("checkout.session.completed", session), secret="whsec_wrong_secret"), 400,
+          "invalid_signature")
+    error(deliver(client, make_event("checkout.session.completed", session), timestamp=int(time.time()) - 600), 400,
+          "invalid_signature")
+    error(client.post("/api/webhook", content=body), 400, "invalid_signature")
+    assert dynamo_store.get(f"ORDER#{session['id']}") is None
+
+
+def test_rotated_webhook_secrets_both_verify(env, dynamo_store):
+    client = make_client(dict(env, STRIPE_WEBHOOK_SECRET=f"whsec_old_secret_1,{WEBHOOK_SECRET}"), dynamo_store)
+    assert deliver(client, make_event("checkout.session.completed", make_session())).status_code == 200
+    assert deliver(client, make_event("checkout.session.completed", make_session()),
+                   secret="whsec_old_secret_1").status_code == 200
+
+
+def test_webhook_body_over_512_kib_is_413(client):
+    error(client.post("/api/webhook", content=b"x" * (512 * 1024 + 1), headers={"Stripe-Signature": "t=1,v1=00"}),
+          413, "payload_too_large")
+
+
+def test_webhook_without_configured_secret_is_500_misconfigured(env, dynamo_store):
+    client = make_client({k: v for k, v in env.items() if k != "STRIPE_WEBHOOK_SECRET"}, dynamo_store)
+    response = deliver(client, make_event("checkout.session.completed", make_session()))
+    error(response, 500, "misconfigured")
+    assert "STRIPE_WEBHOOK_SECRET" in response.json()["error"]["message"]
+
+
+def test_verified_garbage_is_400_invalid_payload(client):
+    body = b'{"not": "an event"}'
+    from shared.signature import sign
+
+    error(client.post("/api/webhook", content=body, headers={"Stripe-Signature": sign(body, WEBHOOK_SECRET)}), 400,
+          "invalid_payload")
+
+
+def test_unknown_event_type_is_acknowledged(client):
+    response = deliver(client, make_event("customer.created", {"id": "cus_1"}))
+    assert response.status_code == 200 and response.json()["outcome"] == "ignored"
+
+
+def test_store_down_answers_5xx_and_the_retry_records_once(client, local_dynamo, dynamo_store, hook):
+    session = make_session()
+    event = make_event("checkout.session.completed", session)
+    local_dynamo.stop()
+    try:
+        response = deliver(client, event)
+    finally:
+        local_dynamo.start()
+    assert response.status_code == 503 and response.json()["error"]["code"] == "store_unavailable"
+    assert dynamo_store.get(f"ORDER#{session['id']}") is None
+    assert dynamo_store.get(f"EVENT#{event['id']}") is None
+    assert deliver(client, event).json()["outcome"] == "applied"
+    assert deliver(client, event).json()["outcome"] == "duplicate"
+    assert hook.calls == [session["id"]]
+    assert len(dynamo_store.get(f"ORDER#{session['id']}")["history"]) == 1
+
+
+def test_cors_allows_only_the_site_origin(client, catalog):
+    allowed = client.options("/api/create-checkout-session", headers={"Origin": SITE,
+                                                                      "Access-Control-Request-Method": "POST"})
+    assert allowed.headers["access-control-allow-origin"] == SITE
+    other = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]},
+                        headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    hook = client.options("/api/webhook", headers={"Origin": SITE})
+    assert "access-control-allow-origin" not in hook.headers
+
+
+def test_error_responses_are_json_never_tracebacks(client):
+    response = client.get("/api/nowhere")
+    error(response, 404, "not_found")
+    assert "Traceback" not in response.text

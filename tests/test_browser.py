@@ -1,0 +1,130 @@
+"""The pages in real headless Chromium, against the real app, the Stripe stand-in and DynamoDB."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from shared.app import create_app
+from shared.fulfilment import Fulfiller
+from shared.headers import page_headers
+from shared.local import PUBLIC_DIR
+from shared.services import Services
+from shared.settings import Settings
+from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
+from tests.livesrv import LiveServer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing: CI must install Debian's chromium")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def demo_prices(standin):
+    # The demo page names these IDs literally, as a seller's page would name theirs.
+    if "price_tshirt" not in standin.prices:
+        standin.add_price(id="price_tshirt", unit_amount=1500, product_name="T-shirt")
+        standin.add_price(id="price_poster", unit_amount=2500, product_name="Poster")
+        standin.add_price(id="price_membership", unit_amount=500, product_name="Membership",
+                          recurring={"interval": "month"})
+
+
+@pytest.fixture(scope="module")
+def site(standin, demo_prices, local_dynamo):
+    from shared.store import DynamoStore
+
+    store = DynamoStore("browser-tests", endpoint_url=local_dynamo.url, region="us-east-1")
+    store.create_table()
+    server = LiveServer()
+    env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": standin.url,
+           "SITE_URL": server.url, "ALLOWED_PRICES": "price_tshirt,price_membership"}
+    server.start(create_app(Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([])),
+                            static_dir=str(PUBLIC_DIR)))
+    yield server
+    server.stop()
+
+
+def new_page(browser, **context):
+    page = browser.new_context(**context).new_page()
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.violations = violations  # type: ignore[attr-defined]
+    return page
+
+
+def test_buy_button_lands_on_stripe_checkout(browser, site, standin):
+    page = new_page(browser)
+    response = page.goto(site.url + "/")
+    for name, value in page_headers(standin.url).items():
+        assert response.headers[name.lower()] == value
+    page.fill("form:has([data-price-id=price_tshirt]) input[name=quantity]", "2")
+    page.click("button[data-price-id=price_tshirt]")
+    page.wait_for_url(f"{standin.url}/c/pay/cs_test_*")
+    assert page.locator("#standin-checkout").is_visible()
+    session_id = page.url.rsplit("/", 1)[1]
+    assert standin.sessions[session_id]["amount_total"] == 3000
+    assert page.violations == []
+
+
+def test_buy_works_with_javascript_off(browser, site, standin):
+    page = new_page(browser, java_script_enabled=False)
+    page.goto(site.url + "/")
+    page.click("button[data-price-id=price_membership]")
+    page.wait_for_url(f"{standin.url}/c/pay/cs_test_*")
+    assert standin.sessions[page.url.rsplit("/", 1)[1]]["mode"] == "subscription"
+
+
+def test_a_refused_purchase_shows_the_error_next_to_the_button(browser, site):
+    page = new_page(browser)
+    page.goto(site.url + "/")
+    page.click("button[data-price-id=price_poster]")  # not in ALLOWED_PRICES
+    message = page.locator("button[data-price-id=price_poster] + .stripe-checkout-error")
+    message.wait_for()
+    assert "not for sale" in message.text_content()
+    assert page.is_enabled("button[data-price-id=price_poster]")
+    assert page.url == site.url + "/"
+
+
+def test_success_page_shows_the_recorded_order(browser, site, standin):
+    import httpx
+
+    created = httpx.post(site.url + "/api/create-checkout-session", json={"priceId": "price_tshirt", "quantity": 2})
+    session_id = created.json()["id"]
+    standin.complete_session(session_id, payment_status="paid", email="grace@example.com")
+    page = new_page(browser)
+    response = page.goto(f"{site.url}/success.html?session_id={session_id}")
+    assert response.headers["content-security-policy"] == page_headers(standin.url)["Content-Security-Policy"]
+    page.wait_for_selector("#order[aria-busy=false]")
+    assert page.text_content("#order-heading") == "Thank you!"
+    assert page.get_attribute("#order-status", "data-status") == "paid"
+    assert page.get_attribute("#order-status", "data-fulfilled") == "true"
+    assert page.text_content("#order-email") == "grace@example.com"
+    assert page.text_content("#order-total") == "$30.00"
+    cells = page.locator("#order-items tr td").all_text_contents()
+    assert cells[:2] == ["T-shirt", "2"] and cells[2] == "$30.00"
+    assert page.violations == []
+
+
+def test_cancel_page_leads_back_to_the_store(browser, site):
+    page = new_page(browser)
+    page.goto(site.url + "/cancel.html")
+    page.click("a[href='/']")
+    page.wait_for_url(site.url + "/")

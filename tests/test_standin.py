@@ -1,0 +1,465 @@
+"""The Stripe stand-in, driven through the real `stripe` package as application code drives it."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import stripe
+
+from tests.standin import StripeError, StripeStandIn
+from tests.standin._forms import decode
+from tests.standin.params import validate
+
+
+@pytest.fixture
+def standin() -> Iterator[StripeStandIn]:
+    with StripeStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def client(standin: StripeStandIn) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        "sk_test_123", base_addresses={"api": standin.url}, max_network_retries=0
+    )
+
+
+def _session_params(price_id: str, **extra: Any) -> Any:
+    # Any, not SessionCreateParams: some tests corrupt these on purpose.
+    return {
+        "mode": "payment",
+        "line_items": [{"price": price_id, "quantity": 2}],
+        "success_url": "https://shop.example/thanks?session={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://shop.example/cart",
+        **extra,
+    }
+
+
+def _raw(standin: StripeStandIn, path: str, **headers: str) -> tuple[int, Any]:
+    request = urllib.request.Request(standin.url + path, headers=headers)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+# --- checkout sessions ---
+
+
+def test_create_session_prices_line_items_and_points_url_at_standin(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = standin.add_price(unit_amount=1500)
+
+    session = client.v1.checkout.sessions.create(
+        params=_session_params(price["id"], metadata={"order": "42"}, client_reference_id="c1")
+    )
+
+    assert session.id.startswith("cs_test_") and len(session.id) == len("cs_test_") + 58
+    assert session.url == f"{standin.url}/c/pay/{session.id}"
+    assert (session.status, session.payment_status, session.mode) == ("open", "unpaid", "payment")
+    assert (session.amount_subtotal, session.amount_total, session.currency) == (3000, 3000, "usd")
+    assert session.metadata is not None and session.metadata.to_dict() == {"order": "42"}
+    assert session.client_reference_id == "c1"
+    assert standin.sessions[session.id]["success_url"].endswith("{CHECKOUT_SESSION_ID}")
+
+
+def test_retrieve_session_expands_line_items_as_a_list(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = standin.add_price(unit_amount=700, product_name="Mug")
+    created = client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+
+    session = client.v1.checkout.sessions.retrieve(created.id, params={"expand": ["line_items"]})
+    listed = client.v1.checkout.sessions.line_items.list(created.id)
+
+    assert session.line_items is not None and session.line_items["object"] == "list"
+    (item,) = session.line_items.data
+    assert (item.object, item.description, item.quantity) == ("item", "Mug", 2)
+    assert item.price is not None
+    assert (item.amount_total, item.price.id) == (1400, price["id"])
+    assert [i.id for i in listed.data] == [item.id]
+    assert "line_items" not in created  # only there when expanded
+
+
+def test_complete_session_marks_it_paid_with_a_payment_intent(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    session = client.v1.checkout.sessions.create(params=_session_params(standin.add_price()["id"]))
+
+    standin.complete_session(session.id, email="ada@example.com")
+    paid = client.v1.checkout.sessions.retrieve(session.id)
+
+    assert (paid.status, paid.payment_status) == ("complete", "paid")
+    assert paid.customer_details is not None
+    assert paid.customer_details.email == "ada@example.com"
+    assert isinstance(paid.payment_intent, str) and paid.payment_intent.startswith("pi_")
+
+
+def test_complete_subscription_session_gives_a_subscription(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = standin.add_price(recurring={"interval": "month"})
+    params = _session_params(price["id"], mode="subscription")
+    params["line_items"][0]["quantity"] = 1
+    session = client.v1.checkout.sessions.create(params=params)
+
+    completed = standin.complete_session(session.id)
+
+    assert completed["subscription"].startswith("sub_") and completed["payment_intent"] is None
+
+
+# --- parameter validation ---
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"succes_url": "https://x"}, "succes_url"),
+        ({"line_items": [{"pricee": "price_x", "quantity": 1}]}, "line_items[0][pricee]"),
+        ({"subscription_data": {"trial_period_dayz": 3}}, "subscription_data[trial_period_dayz]"),
+        ({"idempotency_key": "k1"}, "idempotency_key"),  # a client option, never a parameter
+    ],
+)
+def test_create_rejects_unknown_parameter_naming_it(
+    client: stripe.StripeClient, params: dict[str, Any], param: str
+) -> None:
+    misspelt: Any = {"mode": "payment", **params}
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(params=misspelt)
+
+    assert (raised.value.http_status, raised.value.code, raised.value.param) == (
+        400,
+        "parameter_unknown",
+        param,
+    )
+    assert raised.value.user_message == f"Received unknown parameter: {param}"
+
+
+def test_list_rejects_unknown_query_parameter(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.prices.list(params={"lookup_key": ["tee"]})  # type: ignore[arg-type]
+
+    assert (raised.value.code, raised.value.param) == ("parameter_unknown", "lookup_key")
+
+
+def test_create_rejects_value_outside_the_enum(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(params={"mode": "paymnet"})
+
+    assert raised.value.param == "mode"
+    assert "must be one of payment, setup, or subscription" in str(raised.value.user_message)
+
+
+def test_create_rejects_missing_required_nested_parameter(client: stripe.StripeClient) -> None:
+    line_item: Any = {"price_data": {"unit_amount": 500, "product_data": {"name": "Pin"}}}
+    line_item["quantity"] = 1
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(params={"mode": "payment", "line_items": [line_item]})
+
+    assert (raised.value.code, raised.value.param) == (
+        "parameter_missing",
+        "line_items[0][price_data][currency]",
+    )
+
+
+def test_create_rejects_non_integer_quantity(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    params = _session_params(standin.add_price()["id"])
+    params["line_items"][0]["quantity"] = "two"
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(params=params)
+
+    assert (raised.value.code, raised.value.param) == (
+        "parameter_invalid_integer",
+        "line_items[0][quantity]",
+    )
+
+
+def test_empty_string_unsets_only_where_the_definition_allows() -> None:
+    from stripe.params.checkout import SessionCreateParams
+
+    assert validate(SessionCreateParams, decode("custom_text[submit]=")) == {
+        "custom_text": {"submit": ""}
+    }
+    with pytest.raises(StripeError, match="cannot be unset"):
+        validate(SessionCreateParams, decode("customer_email="))
+
+
+def test_both_array_spellings_decode_to_lists() -> None:
+    assert (
+        decode("expand[]=a&expand[]=b")
+        == decode("expand[0]=a&expand[1]=b")
+        == {"expand": ["a", "b"]}
+    )
+    assert decode("metadata[k]=v&line_items[0][price]=p") == {
+        "metadata": {"k": "v"},
+        "line_items": [{"price": "p"}],
+    }
+
+
+# --- business errors ---
+
+
+def test_unknown_price_in_line_items_is_resource_missing(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(params=_session_params("price_nope"))
+
+    assert (raised.value.http_status, raised.value.code) == (400, "resource_missing")
+    assert raised.value.param == "line_items[0][price]"
+    assert raised.value.user_message == "No such price: 'price_nope'"
+
+
+def test_retrieve_unknown_price_is_404_resource_missing(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.prices.retrieve("price_nope")
+
+    assert (raised.value.http_status, raised.value.code, raised.value.param) == (
+        404,
+        "resource_missing",
+        "id",
+    )
+
+
+def test_recurring_price_in_payment_mode_is_rejected(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = standin.add_price(recurring={"interval": "month"})
+
+    with pytest.raises(stripe.InvalidRequestError, match="You specified `payment` mode"):
+        client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+
+
+def test_inactive_price_is_rejected(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    price = standin.add_price(active=False)
+
+    with pytest.raises(stripe.InvalidRequestError, match="inactive"):
+        client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+
+
+# --- idempotency ---
+
+
+def test_same_idempotency_key_replays_the_first_session(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    params = _session_params(standin.add_price()["id"])
+
+    first = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": "k1"})
+    again = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": "k1"})
+
+    assert again.id == first.id
+    assert len(standin.sessions) == 1
+    assert again.last_response is not None
+    assert again.last_response.headers["Idempotent-Replayed"] == "true"
+    assert [r["idempotency_key"] for r in standin.requests] == ["k1", "k1"]
+
+
+def test_same_idempotency_key_with_other_params_is_rejected(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price_id = standin.add_price()["id"]
+    client.v1.checkout.sessions.create(
+        params=_session_params(price_id), options={"idempotency_key": "k1"}
+    )
+
+    with pytest.raises(stripe.IdempotencyError, match="same parameters"):
+        client.v1.checkout.sessions.create(
+            params=_session_params(price_id, client_reference_id="other"),
+            options={"idempotency_key": "k1"},
+        )
+
+
+# --- auth ---
+
+
+def test_bad_api_key_is_401_and_never_echoed_in_full(standin: StripeStandIn) -> None:
+    key = "pk_test_thisIsNotASecretKey9876"
+    bad = stripe.StripeClient(key, base_addresses={"api": standin.url}, max_network_retries=0)
+
+    with pytest.raises(stripe.AuthenticationError) as raised:
+        bad.v1.prices.list()
+
+    assert raised.value.http_status == 401
+    assert raised.value.user_message == "Invalid API Key provided: pk_test_****9876"
+    assert key not in str(raised.value.json_body)
+
+
+def test_missing_api_key_is_401(standin: StripeStandIn) -> None:
+    status, body = _raw(standin, "/v1/prices")
+
+    assert status == 401
+    assert body["error"]["type"] == "invalid_request_error"
+
+
+# --- prices and products ---
+
+
+def test_price_list_filters_by_lookup_key_and_expands_product(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    standin.add_price(lookup_key="mug", product_name="Mug")
+    tee = standin.add_price(lookup_key="tee", product_name="T-shirt")
+
+    prices = client.v1.prices.list(params={"lookup_keys": ["tee"], "expand": ["data.product"]})
+
+    assert [p.id for p in prices.data] == [tee["id"]]
+    assert isinstance(prices.data[0].product, stripe.Product)
+    assert prices.data[0].product.name == "T-shirt"
+    assert (prices.url, prices.has_more) == ("/v1/prices", False)
+
+
+def test_price_retrieve_expands_product_and_product_retrieve_agrees(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = standin.add_price(product_name="Cap")
+
+    expanded = client.v1.prices.retrieve(price["id"], params={"expand": ["product"]})
+    product = client.v1.products.retrieve(price["product"])
+
+    assert isinstance(expanded.product, stripe.Product)
+    assert expanded.product.id == product.id == price["product"]
+    assert (product.object, product.name) == ("product", "Cap")
+
+
+def test_query_accepts_empty_bracket_array_spelling(standin: StripeStandIn) -> None:
+    price = standin.add_price()
+    auth = {"Authorization": "Bearer sk_test_123"}
+
+    status, body = _raw(standin, f"/v1/prices/{price['id']}?expand[]=product", **auth)
+
+    assert status == 200 and body["product"]["object"] == "product"
+
+
+# --- events ---
+
+
+def test_events_page_newest_first_through_auto_paging_iter(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    added = [
+        standin.add_event("charge.succeeded", {"id": f"ch_{i}"}, created=1000 + i)
+        for i in range(25)
+    ]
+
+    first_page = client.v1.events.list(params={"limit": 10})
+    every = [event.id for event in first_page.auto_paging_iter()]
+
+    assert first_page.has_more is True
+    assert every == [event["id"] for event in reversed(added)]
+    assert [r["params"].get("starting_after") for r in standin.requests] == [
+        None,
+        added[15]["id"],
+        added[5]["id"],
+    ]
+
+
+def test_events_filter_by_type_pattern_and_created_range(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    standin.add_event("checkout.session.completed", {"id": "cs_1"}, created=100)
+    late = standin.add_event("checkout.session.expired", {"id": "cs_2"}, created=200)
+    standin.add_event("charge.refunded", {"id": "ch_1"}, created=300)
+
+    events = client.v1.events.list(
+        params={"type": "checkout.session.*", "created": {"gte": 150, "lt": 400}}
+    )
+
+    assert [e.id for e in events.data] == [late["id"]]
+    assert events.data[0].data.object.id == "cs_2"
+
+
+# --- faults, records, routing, the hosted page ---
+
+
+def test_fail_next_answers_api_error_then_recovers(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    standin.fail_next(1, status=503)
+
+    with pytest.raises(stripe.APIError) as raised:
+        client.v1.events.list()
+
+    assert raised.value.http_status == 503
+    assert client.v1.events.list().data == []
+
+
+def test_fail_next_delay_trips_a_client_timeout(standin: StripeStandIn) -> None:
+    impatient = stripe.StripeClient(
+        "sk_test_123",
+        base_addresses={"api": standin.url},
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=0.1),
+    )
+    standin.fail_next(status=0, delay=0.5)
+
+    with pytest.raises(stripe.APIConnectionError):
+        impatient.v1.events.list()
+
+
+def test_records_each_request_with_params_and_headers(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = standin.add_price()
+    for _ in range(3):
+        client.v1.prices.retrieve(price["id"])
+    client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+
+    reads = [r for r in standin.requests if r["path"] == f"/v1/prices/{price['id']}"]
+    (create,) = [r for r in standin.requests if r["method"] == "POST"]
+    assert len(reads) == 3
+    assert create["params"]["line_items"] == [{"price": price["id"], "quantity": "2"}]
+    assert create["idempotency_key"]  # the client sends one on every POST
+    assert create["stripe_version"] == stripe.api_version
+
+
+def test_unknown_route_is_404_in_stripes_shape(standin: StripeStandIn) -> None:
+    status, body = _raw(standin, "/v1/nope", Authorization="Bearer sk_test_123")
+
+    assert status == 404
+    assert body["error"]["message"].startswith("Unrecognized request URL (GET: /v1/nope)")
+
+
+def test_hosted_page_shows_the_session_and_pay_redirects_to_success_url(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    session = client.v1.checkout.sessions.create(params=_session_params(standin.add_price()["id"]))
+    assert session.url is not None
+
+    with urllib.request.urlopen(session.url) as page:
+        html = page.read().decode()
+    redirect = urllib.request.Request(session.url, data=b"", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.build_opener(_NoRedirect).open(redirect)
+
+    assert "<title>Stripe Checkout stand-in</title>" in html
+    assert f'<h1 id="standin-checkout">Checkout for {session.id}</h1>' in html
+    assert raised.value.code == 303
+    assert raised.value.headers["Location"] == f"https://shop.example/thanks?session={session.id}"
+    assert standin.sessions[session.id]["status"] == "complete"
+    assert [e.type for e in client.v1.events.list().data] == ["checkout.session.completed"]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def test_non_api_paths_are_not_recorded_and_do_not_use_up_faults(standin: StripeStandIn) -> None:
+    standin.fail_next(1, status=500)
+
+    status, body = _raw(standin, "/favicon.ico")
+
+    assert status == 404 and body["error"]["message"].startswith("Unrecognized request URL")
+    assert standin.requests == []
+    assert _raw(standin, "/v1/events", Authorization="Bearer sk_test_123")[0] == 500
