@@ -57,6 +57,12 @@ def create_app(services: Optional[Services] = None, *, static_dir: Optional[str]
         return JSONResponse(body, headers=headers)
 
     async def webhook(request: Request) -> Response:
+        try:
+            return await handle_webhook(request)
+        finally:
+            telemetry.flush()  # one EMF record per delivery, whatever its outcome
+
+    async def handle_webhook(request: Request) -> Response:
         from .webhook import MAX_BODY, parse_event, process
 
         settings = services.settings
@@ -69,13 +75,13 @@ def create_app(services: Optional[Services] = None, *, static_dir: Optional[str]
             raise
         telemetry.count("EventsReceived")
         log = telemetry.logger()
-        log.append_keys(event_id=event["id"], event_type=event["type"])
+        log.set_correlation_id(event["id"])
         try:
             outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
                                               lease_seconds=settings.event_lease_seconds)
+            log.info("webhook handled", extra={"event_type": event["type"], "outcome": outcome})
         finally:
-            log.remove_keys(["event_id", "event_type"])
-        log.info("webhook handled", extra={"event_id": event["id"], "outcome": outcome})
+            log.set_correlation_id(None)
         return JSONResponse({"received": True, "outcome": outcome})
 
     async def health(request: Request) -> Response:

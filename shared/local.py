@@ -39,6 +39,8 @@ def prepare_environment(host: str, port: int, environ: Optional[dict[str, str]] 
     """Fill in what a local run can: the site URL, and a DynamoDB when none is configured."""
     env = os.environ if environ is None else environ
     env.setdefault("SITE_URL", f"http://{host}:{port}")
+    # CloudWatch metrics mean nothing locally; their EMF lines would only crowd the terminal.
+    env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     embedded = None
     if not env.get("DYNAMODB_ENDPOINT_URL") and not has_aws_credentials():
         embedded = EmbeddedDynamo()

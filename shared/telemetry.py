@@ -7,6 +7,7 @@ Metrics are CloudWatch EMF counters, flushed once per handled request.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, Optional
 
 NAMESPACE = "StaticCheckout"
@@ -23,7 +24,7 @@ def logger() -> Any:
     if _logger is None:
         from aws_lambda_powertools import Logger
 
-        _logger = Logger(service=service_name())
+        _logger = Logger(service=service_name(), stream=_Stderr())
     return _logger
 
 
@@ -44,5 +45,16 @@ def count(name: str, value: int = 1) -> None:
 
 
 def flush() -> None:
-    if _metrics is not None:
+    if _metrics is not None and _metrics.metric_set:
         _metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+class _Stderr:
+    """Standard error as it is when written to: logs stay apart from a command's output, and
+    follow whatever the process (or a test) has made of `sys.stderr` since the logger was built."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()

@@ -314,3 +314,17 @@ def test_error_responses_are_json_never_tracebacks(client):
     response = client.get("/api/nowhere")
     error(response, 404, "not_found")
     assert "Traceback" not in response.text
+
+
+def test_webhook_emits_emf_counters_and_logs_no_payload(client, capfd):
+    session = make_session(email="private-buyer@example.com")
+    deliver(client, make_event("checkout.session.completed", session))
+    error(deliver(client, make_event("checkout.session.completed", session), secret="whsec_wrong_secret"), 400,
+          "invalid_signature")
+    captured = capfd.readouterr()
+    records = [json.loads(line) for line in captured.out.splitlines() if line.startswith('{"_aws"')]
+    counted = {name for record in records for name in record if name[0].isupper() and name != "_aws"}
+    assert {"EventsReceived", "EventsApplied", "Fulfilments", "InvalidSignatures"} <= counted
+    logs = captured.err
+    assert session["id"] in logs  # correlation by ids ...
+    assert "private-buyer@example.com" not in logs and "line_items" not in logs  # ... never the payload
