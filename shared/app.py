@@ -24,8 +24,14 @@ def create_app(services: Optional[Services] = None, *, static_dir: Optional[str]
     services = services or Services()
 
     async def create_checkout_session(request: Request) -> Response:
-        data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
         settings = services.settings
+        if settings.rate_limit is not None:
+            from .ratelimit import check, client_address
+
+            client = client_address(dict(request.headers), request.client.host if request.client else None,
+                                    settings.client_ip_header)
+            await run_in_threadpool(check, settings.rate_limit, services.store, client)
+        data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
         site = settings.require("site_url")
         catalog = services.catalog
         created = await run_in_threadpool(

@@ -14,7 +14,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import telemetry
-from .errors import ApiError
+from .errors import ApiError, StoreUnavailable
 from .orders import Order, due_for_fulfilment, format_amount, public_view
 from .records import order_key
 from .store import Claim, Store
@@ -73,10 +73,23 @@ class Fulfiller:
             telemetry.count("FulfilmentFailures")
             telemetry.logger().exception("fulfilment failed", extra={"session_id": order["session_id"]})
             raise FulfilmentFailed("Fulfilment failed and will be retried.") from exc
-        store.finish(key, token, now=now)
+        _persist(lambda: store.finish(key, token, now=now))
         telemetry.count("Fulfilments")
         telemetry.logger().info("order fulfilled", extra={"session_id": order["session_id"]})
         return True
+
+
+def _persist(write: Callable[[], None], attempts: int = 5, delay: float = 0.2) -> None:
+    """Marking an order done after its actions ran is the one write whose loss would repeat them
+    (after the lease, a retry would run them again), so it rides out a longer store hiccup."""
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except StoreUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay * 2**attempt)
 
 
 def load_hook(spec: str) -> Action:

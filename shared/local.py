@@ -41,6 +41,8 @@ def prepare_environment(host: str, port: int, environ: Optional[dict[str, str]] 
     env.setdefault("SITE_URL", f"http://{host}:{port}")
     # CloudWatch metrics mean nothing locally; their EMF lines would only crowd the terminal.
     env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # One developer clicking is no flood; set RATE_LIMIT in .env to try the limiter locally.
+    env.setdefault("RATE_LIMIT", "off")
     embedded = None
     if not env.get("DYNAMODB_ENDPOINT_URL") and not has_aws_credentials():
         embedded = EmbeddedDynamo()

@@ -11,7 +11,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping, Optional
+
+if TYPE_CHECKING:
+    from .ratelimit import RateLimit
 
 from .errors import Misconfigured
 
@@ -69,6 +72,8 @@ class Settings:
     fulfillment_hook: str | None = None
     cors_origins: tuple[str, ...] = ()
     event_lease_seconds: int = 60
+    rate_limit: Optional["RateLimit"] = None
+    client_ip_header: str | None = None
     present: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -110,6 +115,14 @@ class Settings:
         timeout = _number(get("STRIPE_TIMEOUT"), "STRIPE_TIMEOUT", 10.0, problems)
         lease = int(_number(get("EVENT_LEASE_SECONDS"), "EVENT_LEASE_SECONDS", 60, problems))
 
+        from .ratelimit import RateLimit
+
+        rate_limit: RateLimit | None = RateLimit(20, 60)
+        try:
+            rate_limit = RateLimit.parse(get("RATE_LIMIT") or "20/60")
+        except ValueError:
+            problems.append("RATE_LIMIT must look like 20/60 (requests per seconds), or off")
+
         hook = get("FULFILLMENT_HOOK")
         if hook is not None and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", hook):
             problems.append("FULFILLMENT_HOOK must look like package.module:function")
@@ -130,6 +143,8 @@ class Settings:
             fulfillment_hook=hook,
             cors_origins=origins,
             event_lease_seconds=lease,
+            rate_limit=rate_limit,
+            client_ip_header=get("CLIENT_IP_HEADER"),
             present=tuple(sorted(name for name in _KNOWN if get(name) is not None)),
         )
 
@@ -169,7 +184,7 @@ _ENV_NAME = {
 _KNOWN = (
     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_TIMEOUT", "SITE_URL",
     "ALLOWED_PRICES", "DYNAMODB_TABLE", "DYNAMODB_ENDPOINT_URL", "AWS_REGION", "EMAIL_FROM",
-    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS",
+    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER",
 )
 
 

@@ -45,6 +45,9 @@ class Store(Protocol):
 
     def query(self, index: str, partition: str, *, limit: int) -> list[Item]: ...
 
+    def increment(self, key: str, *, expires_at: int) -> int:
+        """Add one to the item's counter, atomically; returns the new count."""
+
 
 INDEXES = {"by_email": ("gsi1pk", "gsi1sk"), "by_created": ("gsi2pk", "gsi2sk")}
 TTL_ATTRIBUTE = "expires_at"
@@ -167,6 +170,13 @@ class DynamoStore:
                               KeyConditionExpression="#h = :h", ExpressionAttributeNames={"#h": hash_key},
                               ExpressionAttributeValues={":h": {"S": partition}})
         return [_load(item) for item in response.get("Items", [])]
+
+    def increment(self, key: str, *, expires_at: int) -> int:
+        response = self._call("update_item", TableName=self.table, Key={"pk": {"S": key}},
+                              UpdateExpression="ADD hits :one SET expires_at = :exp",
+                              ExpressionAttributeValues={":one": {"N": "1"}, ":exp": {"N": str(expires_at)}},
+                              ReturnValues="UPDATED_NEW")
+        return int(response["Attributes"]["hits"]["N"])
 
     def create_table(self, *, wait: bool = True) -> bool:
         """Create the table with its indexes and TTL. Returns False when it already existed."""

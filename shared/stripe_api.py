@@ -36,8 +36,9 @@ class StripeGateway:
                 key,
                 stripe_version=API_VERSION,
                 base_addresses=base,  # type: ignore[arg-type]
-                # Two quick retries on network errors only; stripe-python reuses the idempotency key.
-                max_network_retries=2,
+                # No retries inside a request: STRIPE_TIMEOUT bounds how long a buyer waits, and a retried
+                # click carries the same idempotency key, so it cannot make a second session.
+                max_network_retries=0,
                 http_client=stripe.RequestsClient(timeout=self.settings.stripe_timeout),
             )
         return self._client

@@ -79,6 +79,13 @@ class MemoryStore:
                 item.pop("claim_token"), item.pop("claim_until", None)
                 item["version"] += 1
 
+    def increment(self, key: str, *, expires_at: int) -> int:
+        self._check()
+        with self.lock:
+            item = self.items.setdefault(key, {"pk": key, "hits": 0})
+            item.update(hits=item["hits"] + 1, expires_at=expires_at)
+            return item["hits"]
+
     def query(self, index: str, partition: str, *, limit: int) -> list[dict[str, Any]]:
         self._check()
         with self.lock:

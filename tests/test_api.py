@@ -328,3 +328,45 @@ def test_webhook_emits_emf_counters_and_logs_no_payload(client, capfd):
     logs = captured.err
     assert session["id"] in logs  # correlation by ids ...
     assert "private-buyer@example.com" not in logs and "line_items" not in logs  # ... never the payload
+
+
+# --- abuse limits -------------------------------------------------------------------------------
+
+def test_rate_limit_answers_429_with_retry_after_per_client(env, dynamo_store, catalog):
+    limited = make_client(dict(env, RATE_LIMIT="3/60", CLIENT_IP_HEADER="x-real-ip"), dynamo_store)
+    body = {"priceId": catalog["tshirt"]["id"]}
+    for _ in range(3):
+        assert limited.post("/api/create-checkout-session", json=body, headers={"X-Real-IP": "203.0.113.7"}
+                            ).status_code == 200
+    refused = limited.post("/api/create-checkout-session", json=body, headers={"X-Real-IP": "203.0.113.7"})
+    error(refused, 429, "rate_limited")
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    other = limited.post("/api/create-checkout-session", json=body, headers={"X-Real-IP": "198.51.100.2"})
+    assert other.status_code == 200
+    # The count lives in DynamoDB, so a second instance of the function sees it too.
+    second_instance = make_client(dict(env, RATE_LIMIT="3/60", CLIENT_IP_HEADER="x-real-ip"), dynamo_store)
+    error(second_instance.post("/api/create-checkout-session", json=body, headers={"X-Real-IP": "203.0.113.7"}),
+          429, "rate_limited")
+    assert not any("203.0.113.7" in key for key in _keys(dynamo_store))  # IPs are stored hashed
+
+
+def _keys(store):
+    return [item["pk"]["S"] for item in store.client.scan(TableName=store.table)["Items"]]
+
+
+def test_rate_limit_fails_open_when_its_store_is_down(env, catalog):
+    from tests.fakes import MemoryStore
+
+    store = MemoryStore()
+    store.fail = True
+    client = make_client(dict(env, RATE_LIMIT="1/60"), store)
+    for _ in range(3):
+        assert client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).status_code == 200
+
+
+def test_rate_limit_setting_is_validated():
+    from shared.errors import Misconfigured
+
+    with pytest.raises(Misconfigured, match="RATE_LIMIT"):
+        Settings.from_env({"RATE_LIMIT": "lots"})
+    assert Settings.from_env({"RATE_LIMIT": "off"}).rate_limit is None

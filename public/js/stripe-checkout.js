@@ -16,6 +16,9 @@
   const script = document.currentScript;
   const bound = new WeakSet();
   const labels = new WeakMap(); // button -> original label while busy; also the in-flight flag
+  // button -> its idempotency key. Kept after a failure, so a retry after a timeout gets the session
+  // Stripe may have made already; the server mixes in price and quantity, so a changed order is new.
+  const keys = new WeakMap();
   let errorCount = 0;
 
   function idempotencyKey() {
@@ -28,6 +31,11 @@
       }).join('');
     }
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function keyFor(btn) {
+    if (!keys.has(btn)) keys.set(btn, idempotencyKey());
+    return keys.get(btn);
   }
 
   function endpointFor(btn) {
@@ -98,7 +106,7 @@
       const res = await fetch(endpointFor(btn), {
         method: 'POST',
         credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'Idempotency-Key': idempotencyKey() },
+        headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'Idempotency-Key': keyFor(btn) },
         body: JSON.stringify({ priceId: priceId, quantity: quantity > 0 ? quantity : 1 })
       });
       let data = null;

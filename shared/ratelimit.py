@@ -1,0 +1,65 @@
+"""A per-client rate limit on creating Checkout Sessions, shared by every function instance.
+
+Fixed windows counted in DynamoDB (one atomic ADD per request, expiring by TTL), so a flood spread
+over many instances still meets one count. It guards the seller's Stripe API quota and their
+session list from a script hammering the Buy endpoint. Clients are counted by a hash of their IP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from . import telemetry
+from .errors import StoreUnavailable, TooManyRequests
+from .store import Store
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    requests: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Optional["RateLimit"]:
+        """`20/60` is 20 requests per 60 s; `off` is none. Raises ValueError otherwise."""
+        if text.strip().lower() in ("off", "0", "none"):
+            return None
+        match = re.fullmatch(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", text)
+        if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+            raise ValueError(text)
+        return cls(int(match.group(1)), int(match.group(2)))
+
+
+def check(limit: RateLimit, store: Store, client: str, *, now: Optional[float] = None) -> None:
+    """Count this request; raise 429 with `Retry-After` when the client is over its limit."""
+    now = time.time() if now is None else now
+    window = int(now) // limit.seconds * limit.seconds
+    client_hash = hashlib.sha256(client.encode()).hexdigest()[:24]
+    try:
+        count = store.increment(f"RATE#{client_hash}#{window}", expires_at=window + 2 * limit.seconds)
+    except StoreUnavailable:
+        # Fail open: losing a buyer's click to a limiter outage costs more than a few extra sessions.
+        telemetry.logger().warning("rate limit store unavailable; request allowed")
+        return
+    if count > limit.requests:
+        telemetry.count("RateLimited")
+        retry_after = max(1, window + limit.seconds - int(now))
+        raise TooManyRequests("Too many checkout attempts; please wait a moment and try again.",
+                              headers={"Retry-After": str(retry_after)})
+
+
+def client_address(headers: dict[str, str], peer: Optional[str], trusted_header: Optional[str]) -> str:
+    """The client's IP: from the platform's header when one is configured, else the peer address.
+
+    Only a header the platform itself sets may be trusted (Vercel overwrites `x-real-ip` and
+    `x-forwarded-for`; behind Netlify's proxy, `x-nf-client-connection-ip`): a client can send any other.
+    """
+    if trusted_header:
+        value = headers.get(trusted_header.lower())
+        if value:
+            return value.split(",")[0].strip()
+    return peer or "unknown"
