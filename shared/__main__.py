@@ -7,8 +7,9 @@ import json
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import ApiError
 
@@ -24,7 +25,7 @@ def parse_window(text: str) -> int:
     return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared", description="static-checkout")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve public/ and the API locally")
@@ -57,7 +58,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
 
 
-def _create_table(services: "Services", args: argparse.Namespace) -> int:
+def _create_table(services: Services, args: argparse.Namespace) -> int:
     from .store import DynamoStore
 
     store = DynamoStore.from_settings(services.settings)
@@ -66,7 +67,7 @@ def _create_table(services: "Services", args: argparse.Namespace) -> int:
     return 0
 
 
-def _reconcile(services: "Services", args: argparse.Namespace) -> int:
+def _reconcile(services: Services, args: argparse.Namespace) -> int:
     from .recovery import reconcile
 
     report = reconcile(services.gateway, services.store, services.fulfiller, since=int(time.time()) - args.since,
@@ -79,7 +80,7 @@ def _reconcile(services: "Services", args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _orders(services: "Services", args: argparse.Namespace) -> int:
+def _orders(services: Services, args: argparse.Namespace) -> int:
     from .orders import format_amount, public_view
 
     # Newest first; a status filter reads further back to fill the page.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -20,7 +21,7 @@ CHECKOUT_BODY_LIMIT = 16 * 1024
 API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/webhook", "/api/health")
 
 
-def create_app(services: Optional[Services] = None, *, static_dir: Optional[str] = None) -> Starlette:
+def create_app(services: Services | None = None, *, static_dir: str | None = None) -> Starlette:
     services = services or Services()
 
     async def create_checkout_session(request: Request) -> Response:
@@ -63,12 +64,6 @@ def create_app(services: Optional[Services] = None, *, static_dir: Optional[str]
         return JSONResponse(body, headers=headers)
 
     async def webhook(request: Request) -> Response:
-        try:
-            return await handle_webhook(request)
-        finally:
-            telemetry.flush()  # one EMF record per delivery, whatever its outcome
-
-    async def handle_webhook(request: Request) -> Response:
         from .webhook import MAX_BODY, parse_event, process
 
         settings = services.settings
@@ -80,14 +75,12 @@ def create_app(services: Optional[Services] = None, *, static_dir: Optional[str]
             telemetry.count("InvalidSignatures" if exc.code == "invalid_signature" else "InvalidPayloads")
             raise
         telemetry.count("EventsReceived")
-        log = telemetry.logger()
-        log.set_correlation_id(event["id"])
-        try:
-            outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
-                                              lease_seconds=settings.event_lease_seconds)
-            log.info("webhook handled", extra={"event_type": event["type"], "outcome": outcome})
-        finally:
-            log.set_correlation_id(None)
+        outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
+                                          lease_seconds=settings.event_lease_seconds)
+        # The correlation id goes with each line, not into the logger's shared keys: a Vercel or
+        # local process serves requests concurrently, and they would overwrite each other's.
+        telemetry.logger().info("webhook handled", extra={
+            "correlation_id": event["id"], "event_type": event["type"], "outcome": outcome})
         return JSONResponse({"received": True, "outcome": outcome})
 
     async def health(request: Request) -> Response:
@@ -143,8 +136,22 @@ def create_app(services: Optional[Services] = None, *, static_dir: Optional[str]
         return JSONResponse({"error": {"code": "internal_error", "message": "Something went wrong; please retry."}},
                             status_code=500)
 
-    return Starlette(routes=routes, exception_handlers={
+    return Starlette(routes=routes, middleware=[Middleware(FlushMetrics)], exception_handlers={
         ApiError: on_api_error, HTTPException: on_http_error, Exception: on_unexpected})
+
+
+class FlushMetrics:
+    """Writes each request's counters when it ends: a Lambda container may be frozen right after,
+    and on a long-lived server they would otherwise wait until 100 values piled up."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            telemetry.flush()
 
 
 def _pages(directory: str, services: Services) -> Any:
@@ -168,7 +175,7 @@ def _pages(directory: str, services: Services) -> Any:
     return app
 
 
-def _create(catalog: Any, gateway: Any, site: Any, data: dict[str, Any], key: Optional[str]) -> dict[str, str]:
+def _create(catalog: Any, gateway: Any, site: Any, data: dict[str, Any], key: str | None) -> dict[str, str]:
     from .checkout import create_session
 
     return create_session(catalog, gateway, site, data, key)

@@ -6,7 +6,8 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import BadRequest
 from .events import ITEMS_METADATA_KEY, line_items_of
@@ -50,7 +51,7 @@ def session_params(price: Price, quantity: int, site_url: str) -> dict[str, Any]
     }
 
 
-def idempotency_key(header: Optional[str], price: Price, quantity: int) -> str:
+def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
     """The key for Stripe's create call: a retried click with the same header gets the same session.
 
     The buyer's key is mixed with what it buys, so reusing a key for another purchase makes a new
@@ -65,7 +66,7 @@ def idempotency_key(header: Optional[str], price: Price, quantity: int) -> str:
 
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
-                   idempotency_header: Optional[str]) -> dict[str, str]:
+                   idempotency_header: str | None) -> dict[str, str]:
     ref, quantity = parse_purchase(data)
     price = catalog.resolve(ref)
     session = gateway.create_session(session_params(price, quantity, site_url),
@@ -73,13 +74,13 @@ def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str,
     return {"id": session["id"], "url": session["url"]}
 
 
-def check_session_id(value: Optional[str]) -> str:
+def check_session_id(value: str | None) -> str:
     if not value or not SESSION_ID.match(value):
         raise BadRequest("session_id must be a Checkout Session ID (cs_…).", code="invalid_session_id")
     return value
 
 
-def summary(session: dict[str, Any], order: Optional[dict[str, Any]]) -> dict[str, Any]:
+def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, Any]:
     """What the success page shows: Stripe's view of the session, and ours of the order."""
     details = session.get("customer_details") or {}
     return {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any
 
-from .orders import Change
+from .orders import Change, Fact
 
 HANDLED_TYPES = (
     "checkout.session.completed",
@@ -48,8 +48,8 @@ class SubscriptionChange:
     event_id: str
     type: str
     created: int
-    snapshot: Optional[dict[str, Any]] = None
-    invoice: Optional[dict[str, Any]] = None
+    snapshot: dict[str, Any] | None = None
+    invoice: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,9 @@ class Ignored:
     reason: str
 
 
-Decision = Union[OrderChange, PaymentChange, SubscriptionChange, Ignored]
+Decision = OrderChange | PaymentChange | SubscriptionChange | Ignored
 
-_SESSION_FACTS = {
+_SESSION_FACTS: dict[str, Fact] = {
     "checkout.session.async_payment_succeeded": "paid",
     "checkout.session.async_payment_failed": "payment_failed",
     "checkout.session.expired": "expired",
@@ -74,7 +74,7 @@ def decide(event: dict[str, Any]) -> Decision:
     if isinstance(kind, str) and kind.startswith("checkout.session."):
         if kind not in HANDLED_TYPES:
             return Ignored(f"unhandled type {kind}")
-        fact = _SESSION_FACTS.get(kind)
+        fact: Fact | None = _SESSION_FACTS.get(kind)
         if kind == "checkout.session.completed":
             fact = "paid" if obj.get("payment_status") in ("paid", "no_payment_required") else "awaiting_payment"
         return OrderChange(obj["id"], Change(event_id, kind, created, session=session_snapshot(obj), fact=fact))
@@ -167,7 +167,7 @@ def subscription_snapshot(sub: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _invoice_subscription(invoice: dict[str, Any]) -> Optional[str]:
+def _invoice_subscription(invoice: dict[str, Any]) -> str | None:
     # Before 2025-03-31 invoices named their subscription directly; since, under parent.
     direct = _id(invoice.get("subscription"))
     if direct:
@@ -176,7 +176,7 @@ def _invoice_subscription(invoice: dict[str, Any]) -> Optional[str]:
     return _id(details.get("subscription"))
 
 
-def _id(value: Any) -> Optional[str]:
+def _id(value: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("id")
     return value or None

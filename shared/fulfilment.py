@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import telemetry
 from .errors import ApiError, StoreUnavailable
@@ -44,7 +45,7 @@ class Fulfiller:
         self.lease_seconds = lease_seconds
 
     @classmethod
-    def from_settings(cls, settings: "Settings", *, ses_client: Any = None) -> "Fulfiller":
+    def from_settings(cls, settings: Settings, *, ses_client: Any = None) -> Fulfiller:
         actions: list[Action] = []
         if settings.email_from:
             actions.append(EmailReceipt(settings.email_from, region=settings.aws_region, client=ses_client))
@@ -52,7 +53,7 @@ class Fulfiller:
             actions.append(load_hook(settings.fulfillment_hook))
         return cls(actions, lease_seconds=settings.event_lease_seconds)
 
-    def fulfil_if_due(self, store: Store, order: Order, *, now: Optional[int] = None) -> bool:
+    def fulfil_if_due(self, store: Store, order: Order, *, now: int | None = None) -> bool:
         """Run the actions if this order is due and nobody did; True when this call fulfilled it."""
         if not due_for_fulfilment(order):
             return False
@@ -71,11 +72,12 @@ class Fulfiller:
             # The seller's hook or SES failed: free the order so a retry runs the actions again.
             store.release(key, token)
             telemetry.count("FulfilmentFailures")
-            telemetry.logger().exception("fulfilment failed", extra={"session_id": order["session_id"]})
+            telemetry.logger().exception("fulfilment failed", extra={
+                "correlation_id": order["session_id"], "error": type(exc).__name__})
             raise FulfilmentFailed("Fulfilment failed and will be retried.") from exc
         _persist(lambda: store.finish(key, token, now=now))
         telemetry.count("Fulfilments")
-        telemetry.logger().info("order fulfilled", extra={"session_id": order["session_id"]})
+        telemetry.logger().info("order fulfilled", extra={"correlation_id": order["session_id"]})
         return True
 
 
@@ -103,7 +105,7 @@ def load_hook(spec: str) -> Action:
 class EmailReceipt:
     """A plain-text order confirmation through Amazon SES."""
 
-    def __init__(self, sender: str, *, region: Optional[str] = None, client: Any = None) -> None:
+    def __init__(self, sender: str, *, region: str | None = None, client: Any = None) -> None:
         self.sender = sender
         self.region = region
         self._client = client

@@ -3,7 +3,6 @@ that `vercel.json` and `netlify.toml` declare the same ones."""
 
 from __future__ import annotations
 
-from typing import Optional
 from urllib.parse import urlsplit
 
 CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -37,7 +36,7 @@ PAGE_HEADERS = {
 }
 
 
-def page_headers(stripe_api_base: Optional[str] = None) -> dict[str, str]:
+def page_headers(stripe_api_base: str | None = None) -> dict[str, str]:
     """The headers for a page; a local Stripe stand-in serves its own checkout pages."""
     if not stripe_api_base:
         return PAGE_HEADERS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 PUBLIC_DIR = Path(__file__).resolve().parent.parent / "public"
 PLACEHOLDER_MARKERS = ("replace", "placeholder", "xxxx", "your_")
@@ -34,8 +34,8 @@ def has_aws_credentials() -> bool:
     return boto3.Session().get_credentials() is not None
 
 
-def prepare_environment(host: str, port: int, environ: Optional[dict[str, str]] = None,
-                        out: Any = sys.stdout) -> Optional[EmbeddedDynamo]:
+def prepare_environment(host: str, port: int, environ: dict[str, str] | None = None,
+                        out: Any = sys.stdout) -> EmbeddedDynamo | None:
     """Fill in what a local run can: the site URL, and a DynamoDB when none is configured."""
     env = os.environ if environ is None else environ
     env.setdefault("SITE_URL", f"http://{host}:{port}")

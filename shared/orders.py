@@ -9,7 +9,7 @@ so events can arrive in any order, any number of times, and the result is the sa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 Order = dict[str, Any]
 Fact = Literal["paid", "awaiting_payment", "payment_failed", "expired"]
@@ -31,15 +31,15 @@ class Change:
     type: str
     created: int
     session: dict[str, Any] = field(default_factory=dict)
-    fact: Optional[Fact] = None
-    refund: Optional[dict[str, Any]] = None  # {"amount_refunded", "amount"}
-    dispute: Optional[dict[str, Any]] = None  # {"id", "status", "reason", "open"}
+    fact: Fact | None = None
+    refund: dict[str, Any] | None = None  # {"amount_refunded", "amount"}
+    dispute: dict[str, Any] | None = None  # {"id", "status", "reason", "open"}
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, {})}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Change":
+    def from_dict(cls, data: dict[str, Any]) -> Change:
         return cls(**data)
 
 
@@ -63,7 +63,7 @@ def status_of(order: Order) -> str:
     return "open"
 
 
-def apply(order: Optional[Order], session_id: str, change: Change) -> Optional[Order]:
+def apply(order: Order | None, session_id: str, change: Change) -> Order | None:
     """The order after `change`, or None when the change was already applied."""
     order = _copy(order) if order else {"session_id": session_id, "facts": {}, "history": [], "version": 0}
     if any(entry["event_id"] == change.event_id for entry in order["history"]):
@@ -108,7 +108,7 @@ def public_view(order: Order) -> dict[str, Any]:
 ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 
 
-def format_amount(amount: Optional[int], currency: Optional[str]) -> str:
+def format_amount(amount: int | None, currency: str | None) -> str:
     """An amount in the currency's minor unit, as a person reads it: `12.50 USD`, `500 JPY`."""
     if amount is None:
         return "-"
@@ -117,7 +117,7 @@ def format_amount(amount: Optional[int], currency: Optional[str]) -> str:
     return f"{value} {code.upper()}".strip()
 
 
-def _latest(current: Optional[dict[str, Any]], candidate: dict[str, Any]) -> dict[str, Any]:
+def _latest(current: dict[str, Any] | None, candidate: dict[str, Any]) -> dict[str, Any]:
     # Stripe's `created` orders the events; on a tie the later-stage record wins (a closed
     # dispute over an open one, a larger cumulative refund over a smaller one).
     if current is None:

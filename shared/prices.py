@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .errors import BadRequest, NotFound
 from .stripe_api import StripeGateway
@@ -22,15 +23,15 @@ NEGATIVE_TTL_SECONDS = 10.0
 @dataclass(frozen=True)
 class Price:
     id: str
-    lookup_key: Optional[str]
+    lookup_key: str | None
     active: bool
     recurring: bool
     currency: str
-    unit_amount: Optional[int]
+    unit_amount: int | None
     product_name: str
 
     @classmethod
-    def from_stripe(cls, obj: dict[str, Any]) -> "Price":
+    def from_stripe(cls, obj: dict[str, Any]) -> Price:
         product = obj.get("product")
         name = product.get("name") if isinstance(product, dict) else None
         return cls(
@@ -49,7 +50,7 @@ class PriceCatalog:
         self.gateway = gateway
         self.clock = clock
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, Optional[Price]]] = {}
+        self._cache: dict[str, tuple[float, Price | None]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -68,7 +69,7 @@ class PriceCatalog:
             raise BadRequest(f"Price {ref!r} is no longer on sale.", code="inactive_price")
         return price
 
-    def _lookup(self, ref: str) -> Optional[Price]:
+    def _lookup(self, ref: str) -> Price | None:
         cached = self._fresh(ref)
         if cached is not None:
             return cached[1]
@@ -84,7 +85,7 @@ class PriceCatalog:
             self._cache[ref] = (self.clock() + ttl, price)
             return price
 
-    def _fetch(self, ref: str) -> Optional[Price]:
+    def _fetch(self, ref: str) -> Price | None:
         if ref.startswith("price_"):
             try:
                 return Price.from_stripe(self.gateway.retrieve_price(ref))
@@ -93,7 +94,7 @@ class PriceCatalog:
         found = self.gateway.find_price(ref)
         return Price.from_stripe(found) if found else None
 
-    def _fresh(self, ref: str) -> Optional[tuple[float, Optional[Price]]]:
+    def _fresh(self, ref: str) -> tuple[float, Price | None] | None:
         entry = self._cache.get(ref)
         return entry if entry is not None and entry[0] > self.clock() else None
 

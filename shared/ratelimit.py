@@ -11,7 +11,6 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 from . import telemetry
 from .errors import StoreUnavailable, TooManyRequests
@@ -24,7 +23,7 @@ class RateLimit:
     seconds: int
 
     @classmethod
-    def parse(cls, text: str) -> Optional["RateLimit"]:
+    def parse(cls, text: str) -> RateLimit | None:
         """`20/60` is 20 requests per 60 s; `off` is none. Raises ValueError otherwise."""
         if text.strip().lower() in ("off", "0", "none"):
             return None
@@ -34,7 +33,7 @@ class RateLimit:
         return cls(int(match.group(1)), int(match.group(2)))
 
 
-def check(limit: RateLimit, store: Store, client: str, *, now: Optional[float] = None) -> None:
+def check(limit: RateLimit, store: Store, client: str, *, now: float | None = None) -> None:
     """Count this request; raise 429 with `Retry-After` when the client is over its limit."""
     now = time.time() if now is None else now
     window = int(now) // limit.seconds * limit.seconds
@@ -52,7 +51,7 @@ def check(limit: RateLimit, store: Store, client: str, *, now: Optional[float] =
                               headers={"Retry-After": str(retry_after)})
 
 
-def client_address(headers: dict[str, str], peer: Optional[str], trusted_header: Optional[str]) -> str:
+def client_address(headers: dict[str, str], peer: str | None, trusted_header: str | None) -> str:
     """The client's IP: from the platform's header when one is configured, else the peer address.
 
     Only a header the platform itself sets may be trusted (Vercel overwrites `x-real-ip` and

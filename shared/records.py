@@ -8,7 +8,8 @@ sees the other: no change is lost to the race between `completed` and an early `
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from .errors import StoreUnavailable
 from .events import OrderChange, PaymentChange, SubscriptionChange
@@ -23,7 +24,7 @@ def order_key(session_id: str) -> str:
     return f"ORDER#{session_id}"
 
 
-def update(store: Store, key: str, decide: Callable[[Optional[Item]], Optional[Item]]) -> Optional[Item]:
+def update(store: Store, key: str, decide: Callable[[Item | None], Item | None]) -> Item | None:
     """Apply `decide` to the item under optimistic concurrency. Returns the item as stored."""
     for _ in range(MAX_ATTEMPTS):
         current = store.get(key)
@@ -43,7 +44,7 @@ def apply_order_change(store: Store, oc: OrderChange) -> Order:
     payment_intent = oc.change.session.get("payment_intent")
     parked: list[Change] = link_payment(store, payment_intent, oc.session_id) if payment_intent else []
 
-    def decide(current: Optional[Item]) -> Optional[Item]:
+    def decide(current: Item | None) -> Item | None:
         order, changed = current, False
         for change in [oc.change, *parked]:
             after = apply(order, oc.session_id, change)
@@ -56,12 +57,12 @@ def apply_order_change(store: Store, oc: OrderChange) -> Order:
     return result
 
 
-def apply_payment_change(store: Store, pc: PaymentChange) -> Optional[Order]:
+def apply_payment_change(store: Store, pc: PaymentChange) -> Order | None:
     """Apply to the linked order, or park the change until its session arrives. None when parked."""
     key = f"PAYMENT#{pc.payment_intent}"
     linked: dict[str, Any] = {}
 
-    def park(current: Optional[Item]) -> Optional[Item]:
+    def park(current: Item | None) -> Item | None:
         linked.clear()
         if current and current.get("session_id"):
             linked["session_id"] = current["session_id"]
@@ -82,7 +83,7 @@ def link_payment(store: Store, payment_intent: str, session_id: str) -> list[Cha
     key = f"PAYMENT#{payment_intent}"
     seen: list[Change] = []
 
-    def link(current: Optional[Item]) -> Optional[Item]:
+    def link(current: Item | None) -> Item | None:
         seen[:] = [Change.from_dict(p) for p in (current or {}).get("parked", [])]
         if current and current.get("session_id") == session_id:
             return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from . import telemetry
 from .errors import ApiError, StoreUnavailable
@@ -23,7 +23,7 @@ from .webhook import process
 PAID = ("paid", "no_payment_required")
 
 
-def record_session(store: Store, fulfiller: Fulfiller, session: dict[str, Any]) -> Optional[dict[str, Any]]:
+def record_session(store: Store, fulfiller: Fulfiller, session: dict[str, Any]) -> dict[str, Any] | None:
     """The order for a session the buyer returned from; a paid one is recorded and fulfilled now.
 
     Best effort: the page still shows Stripe's answer when our store is down, and the webhook or

@@ -6,7 +6,8 @@ function keeps these between requests, and a cold one builds only what its first
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .settings import Settings
 
@@ -18,16 +19,16 @@ if TYPE_CHECKING:
 
 
 class Services:
-    def __init__(self, settings: Optional[Settings] = None, *, environ: Optional[Mapping[str, str]] = None,
-                 stripe_client: Any = None, store: Optional["Store"] = None,
-                 fulfiller: Optional["Fulfiller"] = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, environ: Mapping[str, str] | None = None,
+                 stripe_client: Any = None, store: Store | None = None,
+                 fulfiller: Fulfiller | None = None) -> None:
         self._settings = settings
         self._environ = environ
         self._stripe_client = stripe_client
         self._store = store
         self._fulfiller = fulfiller
-        self._gateway: Optional["StripeGateway"] = None
-        self._catalog: Optional["PriceCatalog"] = None
+        self._gateway: StripeGateway | None = None
+        self._catalog: PriceCatalog | None = None
 
     @property
     def settings(self) -> Settings:
@@ -37,7 +38,7 @@ class Services:
         return self._settings
 
     @property
-    def gateway(self) -> "StripeGateway":
+    def gateway(self) -> StripeGateway:
         if self._gateway is None:
             from .stripe_api import StripeGateway
 
@@ -45,7 +46,7 @@ class Services:
         return self._gateway
 
     @property
-    def catalog(self) -> "PriceCatalog":
+    def catalog(self) -> PriceCatalog:
         if self._catalog is None:
             from .prices import PriceCatalog
 
@@ -54,7 +55,7 @@ class Services:
         return self._catalog
 
     @property
-    def store(self) -> "Store":
+    def store(self) -> Store:
         if self._store is None:
             from .store import DynamoStore
 
@@ -62,7 +63,7 @@ class Services:
         return self._store
 
     @property
-    def fulfiller(self) -> "Fulfiller":
+    def fulfiller(self) -> Fulfiller:
         if self._fulfiller is None:
             from .fulfilment import Fulfiller
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .ratelimit import RateLimit
@@ -23,9 +24,12 @@ _WEBHOOK_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=_-]{6,}$")
 _PRICE_REF = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
 
 _HINTS = {
-    "STRIPE_SECRET_KEY": "set it to your secret key (sk_test_… or sk_live_…) from the Stripe Dashboard, Developers → API keys",
-    "STRIPE_WEBHOOK_SECRET": "set it to the endpoint's signing secret (whsec_…); while rotating, list both, comma-separated",
-    "ALLOWED_PRICES": "list the price IDs or lookup keys buttons may buy, comma-separated, or write * to allow any active price",
+    "STRIPE_SECRET_KEY": "set it to your secret key (sk_test_… or sk_live_…) from the Stripe Dashboard, "
+                         "Developers → API keys",
+    "STRIPE_WEBHOOK_SECRET": "set it to the endpoint's signing secret (whsec_…); while rotating, list both, "
+                             "comma-separated",
+    "ALLOWED_PRICES": "list the price IDs or lookup keys buttons may buy, comma-separated, or write * to allow "
+                      "any active price",
     "SITE_URL": "set it to your site's public address, e.g. https://shop.example.com",
 }
 
@@ -72,12 +76,12 @@ class Settings:
     fulfillment_hook: str | None = None
     cors_origins: tuple[str, ...] = ()
     event_lease_seconds: int = 60
-    rate_limit: Optional["RateLimit"] = None
+    rate_limit: RateLimit | None = None
     client_ip_header: str | None = None
     present: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
         problems: list[str] = []
@@ -90,7 +94,8 @@ class Settings:
 
         hooks = _split(get("STRIPE_WEBHOOK_SECRET") or "")
         if any(not _WEBHOOK_SECRET.match(s) for s in hooks):
-            problems.append(f"STRIPE_WEBHOOK_SECRET has a value that is not a signing secret: {_HINTS['STRIPE_WEBHOOK_SECRET']}")
+            problems.append("STRIPE_WEBHOOK_SECRET has a value that is not a signing secret: "
+                            + _HINTS["STRIPE_WEBHOOK_SECRET"])
 
         site = get("SITE_URL")
         if site is not None:
@@ -105,7 +110,8 @@ class Settings:
             if "*" in prices and len(prices) > 1:
                 problems.append("ALLOWED_PRICES mixes * with a list: write either * alone or the list of prices")
             elif not prices or any(p != "*" and not _PRICE_REF.match(p) for p in prices):
-                problems.append(f"ALLOWED_PRICES has an entry that is not a price ID or lookup key: {_HINTS['ALLOWED_PRICES']}")
+                problems.append("ALLOWED_PRICES has an entry that is not a price ID or lookup key: "
+                                + _HINTS["ALLOWED_PRICES"])
 
         api_base = get("STRIPE_API_BASE")
         if api_base is not None and not re.match(r"^https?://", api_base):

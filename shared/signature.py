@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from .errors import InvalidSignature
 from .settings import Secret
@@ -21,11 +21,11 @@ _MAX_HEADER = 4096
 
 def verify(
     payload: bytes,
-    header: Optional[str],
+    header: str | None,
     secrets: Iterable[Secret],
     *,
     tolerance: int = DEFAULT_TOLERANCE,
-    now: Optional[float] = None,
+    now: float | None = None,
 ) -> int:
     """Raise `InvalidSignature` unless one `v1` signature matches one secret. Returns the timestamp."""
     if not header or len(header) > _MAX_HEADER:
@@ -48,15 +48,15 @@ def verify(
     raise InvalidSignature("No signature matches the payload with the configured webhook secret.")
 
 
-def sign(payload: bytes, secret: str, timestamp: Optional[int] = None) -> str:
+def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     """A `Stripe-Signature` header value for `payload`, as Stripe would send it (for tests and `trigger`)."""
     stamp = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), str(stamp).encode() + b"." + payload, hashlib.sha256).hexdigest()
     return f"t={stamp},v1={digest}"
 
 
-def _parse(header: str) -> tuple[Optional[int], list[bytes]]:
-    timestamp: Optional[int] = None
+def _parse(header: str) -> tuple[int | None, list[bytes]]:
+    timestamp: int | None = None
     signatures: list[bytes] = []
     for part in header.split(","):
         key, sep, value = part.strip().partition("=")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import StoreUnavailable
 
@@ -31,12 +31,12 @@ class VersionConflict(Exception):
 
 
 class Store(Protocol):
-    def get(self, key: str) -> Optional[Item]: ...
+    def get(self, key: str) -> Item | None: ...
 
     def put(self, key: str, item: Item, *, expected_version: int) -> None:
         """Write `item` with version `expected_version + 1`; 0 means the item must not exist yet."""
 
-    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: Optional[int] = None,
+    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
               create: bool = True) -> Claim: ...
 
     def finish(self, key: str, token: str, *, now: int) -> None: ...
@@ -87,15 +87,15 @@ def index_attributes(key: str, item: Item) -> Item:
 
 
 class DynamoStore:
-    def __init__(self, table: str, *, client: Any = None, endpoint_url: Optional[str] = None,
-                 region: Optional[str] = None) -> None:
+    def __init__(self, table: str, *, client: Any = None, endpoint_url: str | None = None,
+                 region: str | None = None) -> None:
         self.table = table
         self._client = client
         self._endpoint_url = endpoint_url
         self._region = region
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "DynamoStore":
+    def from_settings(cls, settings: Settings) -> DynamoStore:
         return cls(settings.dynamodb_table, endpoint_url=settings.dynamodb_endpoint_url, region=settings.aws_region)
 
     @property
@@ -111,7 +111,7 @@ class DynamoStore:
                                         region_name=self._region or "us-east-1", config=config)
         return self._client
 
-    def get(self, key: str) -> Optional[Item]:
+    def get(self, key: str) -> Item | None:
         response = self._call("get_item", TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
         return _load(response["Item"]) if "Item" in response else None
 
@@ -124,7 +124,7 @@ class DynamoStore:
         self._conditional("put_item", VersionConflict, TableName=self.table, Item=_dump(body),
                           ConditionExpression=condition, **({"ExpressionAttributeValues": values} if values else {}))
 
-    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: Optional[int] = None,
+    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
               create: bool = True) -> Claim:
         values = {":t": {"S": token}, ":now": {"N": str(now)}, ":until": {"N": str(until)}, ":one": {"N": "1"},
                   ":zero": {"N": "0"}}
@@ -217,7 +217,7 @@ class DynamoStore:
 
 
 class _ConditionFailed(Exception):
-    def __init__(self, item: Optional[dict[str, Any]]) -> None:
+    def __init__(self, item: dict[str, Any] | None) -> None:
         super().__init__("condition failed")
         self.item = item
 

@@ -7,7 +7,8 @@ which verifies with plain HMAC). The client is built once and reused by warm inv
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import NotFound, UpstreamError
 
@@ -21,7 +22,7 @@ _KEYISH = re.compile(r"\b(sk|rk|pk|whsec)_(test_|live_)?[A-Za-z0-9*]+")
 
 
 class StripeGateway:
-    def __init__(self, settings: "Settings", *, client: Any = None) -> None:
+    def __init__(self, settings: Settings, *, client: Any = None) -> None:
         self.settings = settings
         self._client = client
 
@@ -46,7 +47,7 @@ class StripeGateway:
     def retrieve_price(self, price_id: str) -> dict[str, Any]:
         return self._call(lambda c: c.v1.prices.retrieve(price_id, params={"expand": ["product"]}).to_dict(), "price")
 
-    def find_price(self, lookup_key: str) -> Optional[dict[str, Any]]:
+    def find_price(self, lookup_key: str) -> dict[str, Any] | None:
         found = self._call(lambda c: c.v1.prices.list(
             params={"lookup_keys": [lookup_key], "active": True, "limit": 1, "expand": ["data.product"]}).to_dict(),
             "price")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from .events import SubscriptionChange
 
@@ -10,7 +10,7 @@ Subscription = dict[str, Any]
 HISTORY_LIMIT = 100
 
 
-def apply_subscription(record: Optional[Subscription], sub_id: str, change: SubscriptionChange) -> Optional[Subscription]:
+def apply_subscription(record: Subscription | None, sub_id: str, change: SubscriptionChange) -> Subscription | None:
     """The record after `change`, or None when it was already applied."""
     record = dict(record) if record else {"subscription_id": sub_id, "history": [], "version": 0}
     if any(entry["event_id"] == change.event_id for entry in record["history"]):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Optional
+from typing import IO, Any, cast
 
 NAMESPACE = "StaticCheckout"
-_logger: Optional[Any] = None
-_metrics: Optional[Any] = None
+_logger: Any | None = None
+_metrics: Any | None = None
 
 
 def service_name() -> str:
@@ -24,7 +24,7 @@ def logger() -> Any:
     if _logger is None:
         from aws_lambda_powertools import Logger
 
-        _logger = Logger(service=service_name(), stream=_Stderr())
+        _logger = Logger(service=service_name(), stream=cast(IO[str], _Stderr()))
     return _logger
 
 
@@ -39,6 +39,9 @@ def metrics() -> Any:
 
 
 def count(name: str, value: int = 1) -> None:
+    # Powertools still buffers (and every 100 values prints) metrics it was told are disabled.
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("true", "1"):
+        return
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 from . import telemetry
 from .errors import BadRequest, Conflict, StoreUnavailable
@@ -31,8 +31,8 @@ class EventInProgress(Conflict):
     code = "event_in_progress"
 
 
-def parse_event(payload: bytes, signature: Optional[str], secrets: tuple[Secret, ...],
-                *, now: Optional[float] = None) -> dict[str, Any]:
+def parse_event(payload: bytes, signature: str | None, secrets: tuple[Secret, ...],
+                *, now: float | None = None) -> dict[str, Any]:
     """The verified event, or `InvalidSignature`/`BadRequest`. Nothing is parsed before verification."""
     verify(payload, signature, secrets, now=now)
     try:
@@ -46,7 +46,7 @@ def parse_event(payload: bytes, signature: Optional[str], secrets: tuple[Secret,
 
 
 def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int = 60,
-            now: Optional[int] = None) -> str:
+            now: int | None = None) -> str:
     """Apply one verified event exactly once. Returns `applied`, `duplicate` or `ignored`."""
     try:
         decision = decide(event)
@@ -68,8 +68,10 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
         order = _apply(store, decision)
         if order is not None:
             fulfiller.fulfil_if_due(store, order, now=now)
-    except Exception:
+    except Exception as exc:
         telemetry.count("EventsFailed")
+        telemetry.logger().warning("event failed", extra={
+            "correlation_id": event["id"], "event_type": event["type"], "error": type(exc).__name__})
         try:
             store.release(key, token)
         except StoreUnavailable:
@@ -80,7 +82,7 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
     return "applied"
 
 
-def _apply(store: Store, decision: Decision) -> Optional[dict[str, Any]]:
+def _apply(store: Store, decision: Decision) -> dict[str, Any] | None:
     if isinstance(decision, OrderChange):
         return apply_order_change(store, decision)
     if isinstance(decision, PaymentChange):

@@ -1,0 +1,1 @@
+"""Platform adapters: each one only hands its platform's requests to `shared.app.create_app()`."""

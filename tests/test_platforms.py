@@ -1,0 +1,446 @@
+"""Each platform adapter, driven with the platform's own request shape, answers as the local server does;
+and every route, handler, table and header the deploy configs name exists and matches the code."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import importlib
+import json
+import re
+import subprocess
+import sys
+import tomllib
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+import yaml
+
+from shared.app import API_ROUTES, create_app
+from shared.local import PUBLIC_DIR
+from shared.services import Services
+from shared.settings import _KNOWN, Settings
+from shared.signature import sign
+from shared.store import TTL_ATTRIBUTE, DynamoStore, table_definition
+from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
+from tests.fakes import make_event, make_session
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = Path(__file__).resolve().parent / "platform_events"
+SITE = "https://shop.example.com"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import netlify_redirects  # noqa: E402
+import package_lambda  # noqa: E402
+
+LAMBDA_SHAPES = ("function_url", "http_api_v2", "rest_api_v1")
+
+
+# --- the running adapters --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stripe_standin():
+    standin = pytest.importorskip("tests.standin").StripeStandIn().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="module")
+def price(stripe_standin) -> str:
+    return stripe_standin.add_price(unit_amount=1500, currency="usd", product_name="Café T-shirt ☕")["id"]
+
+
+@pytest.fixture(scope="module")
+def environment(local_dynamo, stripe_standin, price) -> dict[str, str]:
+    table = f"platforms-{uuid.uuid4().hex[:8]}"
+    DynamoStore(table, endpoint_url=local_dynamo.url, region="us-east-1").create_table()
+    return {
+        "STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": stripe_standin.url,
+        "STRIPE_TIMEOUT": "2", "SITE_URL": SITE, "ALLOWED_PRICES": price, "DYNAMODB_TABLE": table,
+        "DYNAMODB_ENDPOINT_URL": local_dynamo.url, "AWS_REGION": "us-east-1",
+        "RATE_LIMIT": "off",  # every request here comes from one address; the limiter has tests of its own
+    }
+
+
+@pytest.fixture(scope="module")
+def adapters(environment):
+    """The deployed entry points, imported afresh with the platform's environment, as a cold start does."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        aws = importlib.reload(importlib.import_module("functions.aws_lambda"))
+        vercel = importlib.reload(importlib.import_module("functions.vercel"))
+        entry = importlib.reload(importlib.import_module("api.index"))
+        yield {"lambda": aws.handler, "vercel": entry.app, "vercel_module": vercel}
+
+
+@pytest.fixture(scope="module")
+def local(environment):
+    """The local server's app (`python -m shared serve`): the same environment and table."""
+    settings = Settings.from_env(environment)
+    return create_app(Services(settings, store=DynamoStore.from_settings(settings)), static_dir=str(PUBLIC_DIR))
+
+
+class Reply:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def run_async(coroutine: Any) -> Any:
+    # In a thread of its own, so the main thread's event loop stays as mangum left it.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def asgi_call(app: Any, method: str, path: str, headers: dict[str, str], body: bytes, query: str = "",
+              base_url: str = "https://shop.example.com") -> Reply:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            url = path + (f"?{query}" if query else "")
+            return await client.request(method, url, headers=headers, content=body)
+
+    response = run_async(go())
+    return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
+
+
+def lambda_event(shape: str, method: str, path: str, headers: dict[str, str], body: bytes, *, query: str = "",
+                 encode: bool) -> dict[str, Any]:
+    """The recorded event for `shape`, carrying this request as that AWS front end would deliver it."""
+    event = copy.deepcopy(json.loads((EVENTS / f"{shape}.json").read_text()))
+    text = base64.b64encode(body).decode() if encode else body.decode("utf-8")
+    params = {k: v for k, v in parse_qs(query, keep_blank_values=True).items()}
+    headers = {**headers, "Content-Length": str(len(body))}
+    if shape == "rest_api_v1":  # REST APIs keep the client's header case
+        for recorded in ("headers", "multiValueHeaders"):
+            event[recorded] = {k: v for k, v in event[recorded].items() if k.lower() not in map(str.lower, headers)}
+        event["headers"].update(headers)
+        event["multiValueHeaders"].update({k: [v] for k, v in headers.items()})
+        event.update(path=path, httpMethod=method, body=text or None, isBase64Encoded=encode,
+                     queryStringParameters={k: v[-1] for k, v in params.items()} or None,
+                     multiValueQueryStringParameters=params or None)
+        event["requestContext"].update(httpMethod=method, path=f"/prod{path}")
+    else:  # payload format 2.0: Function URLs and HTTP APIs lower-case header names
+        event["headers"].update({k.lower(): v for k, v in headers.items()})
+        event.update(rawPath=path, rawQueryString=query, body=text, isBase64Encoded=encode)
+        if params:
+            event["queryStringParameters"] = {k: ",".join(v) for k, v in params.items()}
+        event["requestContext"]["http"].update(method=method, path=path)
+    return event
+
+
+def lambda_call(handler: Any, shape: str, method: str, path: str, headers: dict[str, str], body: bytes = b"",
+                query: str = "", encode: bool = False) -> Reply:
+    response = handler(lambda_event(shape, method, path, headers, body, query=query, encode=encode), None)
+    merged = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    merged.update({k.lower(): ", ".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
+    raw = response.get("body") or ""
+    body_bytes = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
+    return Reply(response["statusCode"], merged, body_bytes)
+
+
+def vercel_call(app: Any, method: str, path: str, headers: dict[str, str], body: bytes = b"",
+                query: str = "") -> Reply:
+    """As Vercel's Python runtime calls the app: the browser's path, plus the headers Vercel's proxy adds."""
+    recorded = json.loads((EVENTS / "vercel_request.json").read_text())
+    merged = {**recorded["headers"], **{k.lower(): v for k, v in headers.items()}}
+    return asgi_call(app, method, path, merged, body, query,
+                     base_url=f"https://{recorded['headers']['host']}")
+
+
+KEY_HEADERS = ("content-type", "location", "cache-control", "access-control-allow-origin", "vary")
+
+
+def assert_same(platform: Reply, local: Reply) -> None:
+    assert platform.status == local.status, (platform.status, platform.body, local.body)
+    if local.headers.get("content-type", "").startswith("application/json"):
+        assert platform.json() == local.json()
+    else:
+        assert platform.body == local.body
+    for name in KEY_HEADERS:
+        if name in local.headers:
+            assert platform.headers.get(name) == local.headers[name], name
+
+
+def webhook_delivery(*, tamper: bool = False) -> tuple[bytes, dict[str, str]]:
+    """A signed checkout.session.completed with non-ASCII text, as raw UTF-8 bytes, the way Stripe sends it."""
+    session = make_session(customer_details={"email": "zoë@example.com", "name": "Zoë Ünïcode ✓"})
+    body = json.dumps(make_event("checkout.session.completed", session), ensure_ascii=False).encode()
+    headers = {"Stripe-Signature": sign(body, WEBHOOK_SECRET), "Content-Type": "application/json; charset=utf-8"}
+    if tamper:
+        body = body.replace(b'"amount_total": 3000', b'"amount_total": 1')
+    return body, headers
+
+
+def call_both(adapter: str, adapters: dict, local: Any, shape: str | None, method: str, path: str,
+              headers: dict[str, str], body: bytes = b"", query: str = "", encode: bool = False) -> tuple[Reply, Reply]:
+    if adapter == "lambda":
+        platform = lambda_call(adapters["lambda"], shape or "", method, path, headers, body, query, encode)
+    else:
+        platform = vercel_call(adapters["vercel"], method, path, headers, body, query)
+    return platform, asgi_call(local, method, path, headers, body, query)
+
+
+ADAPTERS = [("lambda", shape, encode) for shape in LAMBDA_SHAPES for encode in (False, True)]
+ADAPTERS += [("vercel", None, False)]
+IDS = [f"{a}-{s}-{'base64' if e else 'text'}" if s else a for a, s, e in ADAPTERS]
+
+
+@pytest.mark.parametrize(("adapter", "shape", "encode"), ADAPTERS, ids=IDS)
+def test_signed_webhook_is_accepted_byte_for_byte(adapters, local, adapter, shape, encode):
+    body, headers = webhook_delivery()
+    platform = lambda_call(adapters["lambda"], shape, "POST", "/api/webhook", headers, body, encode=encode) \
+        if adapter == "lambda" else vercel_call(adapters["vercel"], "POST", "/api/webhook", headers, body)
+    body, headers = webhook_delivery()  # a new event for the local server, so neither is a duplicate
+    reference = asgi_call(local, "POST", "/api/webhook", headers, body)
+    assert platform.status == 200 and platform.json() == {"received": True, "outcome": "applied"}
+    assert_same(platform, reference)
+
+
+@pytest.mark.parametrize(("adapter", "shape", "encode"), ADAPTERS, ids=IDS)
+def test_tampered_webhook_is_400(adapters, local, adapter, shape, encode):
+    body, headers = webhook_delivery(tamper=True)
+    platform, reference = call_both(adapter, adapters, local, shape, "POST", "/api/webhook", headers, body,
+                                    encode=encode)
+    assert platform.status == 400 and platform.json()["error"]["code"] == "invalid_signature"
+    assert_same(platform, reference)
+
+
+@pytest.mark.parametrize(("adapter", "shape", "encode"), ADAPTERS, ids=IDS)
+def test_create_session_json_answers_as_locally(adapters, local, price, adapter, shape, encode):
+    # One idempotency key for both calls: Stripe (the stand-in) gives both the same session.
+    headers = {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex, "Origin": SITE}
+    body = json.dumps({"priceId": price, "quantity": 2}).encode()
+    platform, reference = call_both(adapter, adapters, local, shape, "POST", "/api/create-checkout-session",
+                                    headers, body, encode=encode)
+    assert platform.status == 200 and platform.json()["url"]
+    assert_same(platform, reference)
+
+
+@pytest.mark.parametrize(("adapter", "shape", "encode"), ADAPTERS, ids=IDS)
+def test_form_post_redirects_303_as_locally(adapters, local, price, adapter, shape, encode):
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": uuid.uuid4().hex}
+    body = f"priceId={price}&quantity=3".encode()
+    platform, reference = call_both(adapter, adapters, local, shape, "POST", "/api/create-checkout-session",
+                                    headers, body, encode=encode)
+    assert platform.status == 303 and platform.headers["location"] == reference.headers["location"]
+    assert_same(platform, reference)
+
+
+@pytest.mark.parametrize(("adapter", "shape", "encode"), ADAPTERS[:-1:2] + ADAPTERS[-1:],
+                         ids=IDS[:-1:2] + IDS[-1:])
+def test_query_string_and_health_reach_the_app(adapters, local, price, adapter, shape, encode):
+    created = asgi_call(local, "POST", "/api/create-checkout-session", {"Content-Type": "application/json"},
+                        json.dumps({"priceId": price}).encode()).json()
+    query = f"session_id={created['id']}"
+    platform, reference = call_both(adapter, adapters, local, shape, "GET", "/api/checkout-session", {}, query=query)
+    assert platform.status == 200
+    assert_same(platform, reference)
+    platform, reference = call_both(adapter, adapters, local, shape, "GET", "/api/health", {})
+    assert platform.status == 200 and platform.json()["status"] == "ok"
+    assert_same(platform, reference)
+
+
+def test_lambda_writes_this_invocations_metrics_to_the_log(adapters, capsys):
+    body, headers = webhook_delivery(tamper=True)
+    lambda_call(adapters["lambda"], "function_url", "POST", "/api/webhook", headers, body)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert any(record.get("InvalidSignatures") for record in emf)
+
+
+def test_vercel_entry_reexports_the_adapter_app(adapters):
+    from starlette.applications import Starlette
+
+    assert adapters["vercel"] is adapters["vercel_module"].app and isinstance(adapters["vercel"], Starlette)
+
+
+# --- vercel.json ---------------------------------------------------------------------------------------------
+
+
+def vercel_config() -> dict:
+    return json.loads((ROOT / "vercel.json").read_text())
+
+
+def test_vercel_rewrites_every_api_route_to_an_existing_function():
+    config = vercel_config()
+    assert sorted(r["source"] for r in config["rewrites"]) == sorted(API_ROUTES)
+    for rewrite in config["rewrites"]:
+        assert (ROOT / (rewrite["destination"].lstrip("/") + ".py")).is_file()
+    for function in config["functions"]:
+        assert (ROOT / function).is_file()
+    entry = (ROOT / "api" / "index.py").read_text()
+    assert re.search(r"^from functions\.vercel import app\b", entry, re.M)
+    assert [p.name for p in (ROOT / "api").glob("*.py")] == ["index.py"]  # every .py under api/ becomes a function
+
+
+def test_vercel_serves_public_with_the_page_headers():
+    from shared.headers import PAGE_HEADERS
+
+    config = vercel_config()
+    assert (ROOT / config["outputDirectory"] / "index.html").is_file()
+    [rule] = config["headers"]
+    assert {h["key"]: h["value"] for h in rule["headers"]} == PAGE_HEADERS
+    pattern = re.compile("^" + rule["source"] + "$")
+    assert pattern.match("/") and pattern.match("/success.html") and pattern.match("/js/stripe-checkout.js")
+    assert not any(pattern.match(route) for route in API_ROUTES)  # API answers carry the app's own headers
+
+
+def test_vercel_function_installs_the_runtime_requirements():
+    """Vercel's builder takes pyproject.toml's dependencies over requirements.txt: they must agree."""
+    import tomllib
+
+    listed = {line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+              if package_lambda.requirement_name(line)}
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    assert declared == listed
+
+
+# --- netlify.toml and its build step ---------------------------------------------------------------------
+
+
+def test_netlify_publishes_public_with_the_page_headers_and_builds_the_proxy_rules():
+    from shared.headers import PAGE_HEADERS
+
+    config = tomllib.loads((ROOT / "netlify.toml").read_text())
+    assert (ROOT / config["build"]["publish"] / "index.html").is_file()
+    command = config["build"]["command"].split()
+    assert command[:2] == ["python3", "scripts/netlify_redirects.py"] and (ROOT / command[1]).is_file()
+    assert command[2] == config["build"]["publish"]
+    [rule] = config["headers"]
+    assert rule["for"] == "/*" and rule["values"] == PAGE_HEADERS
+    assert netlify_redirects.API_ROUTES == API_ROUTES
+
+
+def test_netlify_redirects_proxy_each_api_route_with_status_200(tmp_path):
+    (tmp_path / "_redirects").write_text("/old  /new  301\n")
+    env = {"STATIC_CHECKOUT_API_URL": "https://abc123.lambda-url.us-east-1.on.aws/"}
+    assert netlify_redirects.main([str(tmp_path)], env) == 0
+    assert netlify_redirects.main([str(tmp_path)], env) == 0  # a rebuild replaces our block, once
+    lines = [line.split() for line in (tmp_path / "_redirects").read_text().splitlines() if not line.startswith("#")]
+    assert lines == [[route, f"https://abc123.lambda-url.us-east-1.on.aws{route}", "200"] for route in API_ROUTES] \
+        + [["/old", "/new", "301"]]
+
+
+@pytest.mark.parametrize("value", ["", "abc.example.com", "https://x.example.com?a=1", "http://api.example.com",
+                                   "https://x.example.com/api"])
+def test_netlify_build_fails_naming_the_variable(tmp_path, value):
+    result = subprocess.run([sys.executable, "-I", str(ROOT / "scripts" / "netlify_redirects.py"), str(tmp_path)],
+                            env={"STATIC_CHECKOUT_API_URL": value}, capture_output=True, text=True)
+    assert result.returncode == 1 and "STATIC_CHECKOUT_API_URL" in result.stderr
+    assert not (tmp_path / "_redirects").exists()
+
+
+# --- serverless.yml ------------------------------------------------------------------------------------------
+
+
+def serverless() -> dict:
+    return yaml.safe_load((ROOT / "serverless.yml").read_text())  # long-form intrinsics only: no `!Ref` tags
+
+
+def test_serverless_function_runs_the_lambda_handler_on_arm64():
+    config = serverless()
+    provider, function = config["provider"], config["functions"]["api"]
+    assert re.fullmatch(r"python3\.(1[2-9])", provider["runtime"]) and provider["architecture"] == "arm64"
+    assert provider["runtime"] == f"python{package_lambda.PYTHON_VERSION}" and "aarch64" in package_lambda.PLATFORM
+    module, _, attribute = function["handler"].rpartition(".")
+    assert callable(getattr(importlib.import_module(module.replace("/", ".")), attribute))
+    assert function["url"] is True
+    assert ROOT / config["package"]["artifact"] == package_lambda.OUTPUT
+
+
+def test_serverless_table_equals_what_create_table_makes():
+    resources = serverless()["resources"]["Resources"]
+    table = resources["OrdersTable"]["Properties"]
+    expected = table_definition("ignored")
+    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode"):
+        assert table[key] == expected[key], key
+    assert table["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert resources["OrdersTable"]["DeletionPolicy"] == "Retain"
+
+
+OPERATOR_ONLY = {"create_table", "describe_time_to_live", "update_time_to_live"}
+
+
+def test_serverless_grants_exactly_the_dynamodb_calls_the_code_makes():
+    source = (ROOT / "shared" / "store.py").read_text()
+    calls = set(re.findall(r'_(?:call|conditional)\(\s*"([a-z_]+)"', source)) - OPERATOR_ONLY
+    needed = {"dynamodb:" + "".join(part.title() for part in call.split("_")) for call in calls}
+    [statement] = serverless()["provider"]["iam"]["role"]["statements"]
+    assert statement["Effect"] == "Allow" and set(statement["Action"]) == needed
+    assert needed == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+    assert statement["Resource"] == [{"Fn::GetAtt": ["OrdersTable", "Arn"]},
+                                     {"Fn::Join": ["/", [{"Fn::GetAtt": ["OrdersTable", "Arn"]}, "index/*"]]}]
+
+
+def test_serverless_sends_email_only_when_configured():
+    resources = serverless()["resources"]
+    policy = resources["Resources"]["SendOrderEmailPolicy"]
+    assert policy["Condition"] == "SendsEmail"
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "ses:SendEmail"
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "${param:emailFrom}"}}
+    assert resources["Conditions"]["SendsEmail"] == {"Fn::Not": [{"Fn::Equals": ["${param:emailFrom}", ""]}]}
+    assert serverless()["provider"]["environment"]["EMAIL_FROM"] == "${param:emailFrom}"
+
+
+def test_serverless_secrets_come_from_ssm_and_settings_are_known():
+    text = (ROOT / "serverless.yml").read_text()
+    environment = serverless()["provider"]["environment"]
+    for secret in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        assert re.fullmatch(r"\$\{ssm:/static-checkout/\$\{sls:stage\}/" + secret + r"\}", environment[secret])
+    assert not re.search(r"\b(sk|rk)_(test|live)_|whsec_", text)
+    assert set(environment) - set(_KNOWN) == {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
+                                              "POWERTOOLS_LOG_LEVEL"}
+    assert environment["DYNAMODB_TABLE"] == {"Ref": "OrdersTable"}
+
+
+# --- the Lambda bundle ---------------------------------------------------------------------------------------
+
+
+def test_runtime_requirements_hold_no_test_or_local_server_packages():
+    names = {package_lambda.requirement_name(line) for line in package_lambda.runtime_requirements()}
+    assert {"stripe", "starlette", "mangum", "aws-lambda-powertools"} <= names
+    assert not names & {"boto3", "botocore", "moto", "pytest", "uvicorn", "httpx", "playwright", "hypothesis"}
+
+
+def test_bundle_holds_our_packages_and_prunes_the_rest(tmp_path):
+    site = tmp_path / "site"
+    for name in ("stripe/__init__.py", "stripe/__pycache__/x.pyc", "bin/normalizer",
+                 "aws_lambda_powertools/event_handler/api_gateway.py", "aws_lambda_powertools/logging/logger.py"):
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("")
+    files = package_lambda.bundle_files(site)
+    assert "stripe/__init__.py" in files and "aws_lambda_powertools/logging/logger.py" in files
+    assert not [n for n in files if "__pycache__" in n or n.startswith(("bin/", "aws_lambda_powertools/event_handler"))]
+    assert {"functions/aws_lambda.py", "shared/app.py", "shared/store.py"} <= set(files)
+    assert not [n for n in files if n.startswith(("tests/", "scripts/", "public/", "api/"))]
+    one, two = tmp_path / "one.zip", tmp_path / "two.zip"
+    package_lambda.write_zip(files, one)
+    package_lambda.write_zip(files, two)
+    assert one.read_bytes() == two.read_bytes()  # same sources, same zip: no redeploy of unchanged code
+    assert zipfile.ZipFile(one).testzip() is None
+
+
+def test_lambda_bundle_serves_from_a_bare_interpreter(tmp_path):
+    """The real build (arm64 wheels from PyPI), then health and a bad-signature webhook from the unzipped bundle
+    with no site-packages at all: nothing a request needs is missing, and no test-only package is inside."""
+    output = tmp_path / "lambda.zip"
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "package_lambda.py"), "--smoke", "--output",
+                             str(output)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "GET /api/health -> 200" in result.stdout and "POST /api/webhook -> 400" in result.stdout
+    names = zipfile.ZipFile(output).namelist()
+    assert "functions/aws_lambda.py" in names and "mangum/__init__.py" in names
+    assert not {n.split("/")[0] for n in names} & {"boto3", "botocore", "moto", "pytest", "uvicorn", "httpx"}
