@@ -18,7 +18,8 @@ from pathlib import Path
 
 VARIABLE = "STATIC_CHECKOUT_API_URL"
 # Must match shared.app.API_ROUTES (tests/test_platforms.py checks it).
-API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/webhook", "/api/health")
+API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/create-portal-session", "/api/config",
+              "/api/webhook", "/api/health")
 BEGIN, END = "# static-checkout: begin (written at build by scripts/netlify_redirects.py)", "# static-checkout: end"
 _URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$|^http://(localhost|127\.0\.0\.1)(:\d+)?(/[^\s?#]*)?$")
 

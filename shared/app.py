@@ -18,13 +18,14 @@ from .errors import ApiError, Misconfigured
 from .services import Services
 
 CHECKOUT_BODY_LIMIT = 16 * 1024
-API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/webhook", "/api/health")
+API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/create-portal-session", "/api/config",
+              "/api/webhook", "/api/health")
 
 
 def create_app(services: Services | None = None, *, static_dir: str | None = None) -> Starlette:
     services = services or Services()
 
-    async def create_checkout_session(request: Request) -> Response:
+    async def limit_rate(request: Request) -> None:
         settings = services.settings
         if settings.rate_limit is not None:
             from .ratelimit import check, client_address
@@ -32,7 +33,13 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             client = client_address(dict(request.headers), request.client.host if request.client else None,
                                     settings.client_ip_header)
             await run_in_threadpool(check, settings.rate_limit, services.store, client)
+
+    async def create_checkout_session(request: Request) -> Response:
+        settings = services.settings
+        await limit_rate(request)
         data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
+        if from_form:
+            data.pop("uiMode", None)  # embedded Checkout needs the script; a plain form gets the hosted page
         site = settings.require("site_url")
         catalog = services.catalog
         created = await run_in_threadpool(
@@ -63,6 +70,27 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         headers = {"Cache-Control": "no-store", **_cors(request, settings)}
         return JSONResponse(body, headers=headers)
 
+    async def create_portal_session(request: Request) -> Response:
+        from .checkout import check_session_id
+        from .portal import portal_url
+
+        settings = services.settings
+        await limit_rate(request)
+        data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
+        session_id = check_session_id(data.get("session_id") if isinstance(data.get("session_id"), str) else None)
+        site = settings.require("site_url")
+        url = await run_in_threadpool(portal_url, services.gateway, session_id, site)
+        if from_form:
+            return RedirectResponse(url, status_code=303, headers=_cors(request, settings))
+        return JSONResponse({"url": url}, headers=_cors(request, settings))
+
+    async def config(request: Request) -> Response:
+        """What the pages may know: the publishable key embedded Checkout needs (public by design)."""
+        settings = services.settings
+        key = settings.require("stripe_publishable_key")
+        return JSONResponse({"publishableKey": key}, headers={"Cache-Control": "public, max-age=300",
+                                                             **_cors(request, settings)})
+
     async def webhook(request: Request) -> Response:
         from .webhook import MAX_BODY, parse_event, process
 
@@ -70,7 +98,7 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         secrets = settings.require("webhook_secrets")
         payload = await read_body(request, MAX_BODY)
         try:
-            event = parse_event(payload, request.headers.get("stripe-signature"), secrets)  # type: ignore[arg-type]
+            event = parse_event(payload, request.headers.get("stripe-signature"), secrets)
         except ApiError as exc:
             telemetry.count("InvalidSignatures" if exc.code == "invalid_signature" else "InvalidPayloads")
             raise
@@ -111,6 +139,9 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         Route("/api/create-checkout-session", preflight, methods=["OPTIONS"]),
         Route("/api/checkout-session", checkout_session, methods=["GET"]),
         Route("/api/checkout-session", preflight, methods=["OPTIONS"]),
+        Route("/api/create-portal-session", create_portal_session, methods=["POST"]),
+        Route("/api/create-portal-session", preflight, methods=["OPTIONS"]),
+        Route("/api/config", config, methods=["GET"]),
         Route("/api/webhook", webhook, methods=["POST"]),
         Route("/api/health", health, methods=["GET"]),
     ]

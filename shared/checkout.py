@@ -37,18 +37,24 @@ def parse_purchase(data: Mapping[str, Any]) -> tuple[str, int]:
     return ref, raw
 
 
-def session_params(price: Price, quantity: int, site_url: str) -> dict[str, Any]:
+def session_params(price: Price, quantity: int, site_url: str, *, embedded: bool = False) -> dict[str, Any]:
     items = [{"price": price.id, "quantity": quantity, "description": price.product_name[:120],
               "amount_total": price.unit_amount * quantity if price.unit_amount is not None else None}]
-    return {
+    # Stripe substitutes {CHECKOUT_SESSION_ID}; the braces must reach it unencoded.
+    success = f"{site_url}/success.html?session_id={{CHECKOUT_SESSION_ID}}"
+    params: dict[str, Any] = {
         "mode": "subscription" if price.recurring else "payment",
         "line_items": [{"price": price.id, "quantity": quantity}],
-        # Stripe substitutes {CHECKOUT_SESSION_ID}; the braces must reach it unencoded.
-        "success_url": f"{site_url}/success.html?session_id={{CHECKOUT_SESSION_ID}}",
-        "cancel_url": f"{site_url}/cancel.html",
         # The webhook learns the items from here, so it never has to call Stripe back.
         "metadata": {ITEMS_METADATA_KEY: json.dumps(items, separators=(",", ":"))},
     }
+    if embedded:
+        # Embedded Checkout stays on the seller's page: no cancel page, one return URL. The mode
+        # is `embedded_page` since API version 2026-03-25 (it was `embedded`).
+        params.update(ui_mode="embedded_page", return_url=success)
+    else:
+        params.update(success_url=success, cancel_url=f"{site_url}/cancel.html")
+    return params
 
 
 def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
@@ -68,10 +74,24 @@ def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
                    idempotency_header: str | None) -> dict[str, str]:
     ref, quantity = parse_purchase(data)
+    embedded = parse_ui_mode(data)
     price = catalog.resolve(ref)
-    session = gateway.create_session(session_params(price, quantity, site_url),
-                                     idempotency_key=idempotency_key(idempotency_header, price, quantity))
+    key = idempotency_key(idempotency_header, price, quantity)
+    if embedded:
+        key += "-embedded"  # the same click asking for the other kind of session gets its own
+    session = gateway.create_session(session_params(price, quantity, site_url, embedded=embedded),
+                                     idempotency_key=key)
+    if embedded:
+        return {"id": session["id"], "clientSecret": session["client_secret"]}
     return {"id": session["id"], "url": session["url"]}
+
+
+def parse_ui_mode(data: Mapping[str, Any]) -> bool:
+    """Whether the buyer asked for Checkout embedded in the page (`"uiMode": "embedded"`)."""
+    mode = data.get("uiMode", "hosted")
+    if mode not in ("hosted", "embedded"):
+        raise BadRequest("uiMode must be hosted or embedded.", code="invalid_ui_mode")
+    return mode == "embedded"
 
 
 def check_session_id(value: str | None) -> str:

@@ -6,19 +6,22 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+PORTAL_ORIGIN = "https://billing.stripe.com"
 
 
 def content_security_policy(checkout_origin: str = CHECKOUT_ORIGIN) -> str:
-    # The pages load only their own scripts, styles and images and call only their own /api/…;
-    # forms post to our API, which redirects to Checkout (the browser applies form-action to that
-    # redirect too, so Checkout's origin must be listed).
+    # The pages load their own scripts, styles and images and call their own /api/…; forms post to
+    # our API, which redirects to Checkout or the customer portal (the browser applies form-action
+    # to that redirect too). Stripe.js, loaded only for embedded Checkout, gets what Stripe's
+    # security guide lists for it: its script, its frames, and its API.
     return "; ".join([
         "default-src 'self'",
-        "script-src 'self'",
+        "script-src 'self' https://js.stripe.com https://*.js.stripe.com",
         "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        f"form-action 'self' {checkout_origin}",
+        "img-src 'self' data: https://*.stripe.com",
+        "connect-src 'self' https://api.stripe.com https://checkout.stripe.com",
+        "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com https://checkout.stripe.com",
+        f"form-action 'self' {checkout_origin} {PORTAL_ORIGIN}",
         "frame-ancestors 'none'",
         "base-uri 'self'",
         "object-src 'none'",

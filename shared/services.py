@@ -51,7 +51,7 @@ class Services:
             from .prices import PriceCatalog
 
             allowed = self.settings.require("allowed_prices")
-            self._catalog = PriceCatalog(allowed, self.gateway)  # type: ignore[arg-type]
+            self._catalog = PriceCatalog(allowed, self.gateway)
         return self._catalog
 
     @property

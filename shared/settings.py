@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .ratelimit import RateLimit
@@ -31,6 +31,7 @@ _HINTS = {
     "ALLOWED_PRICES": "list the price IDs or lookup keys buttons may buy, comma-separated, or write * to allow "
                       "any active price",
     "SITE_URL": "set it to your site's public address, e.g. https://shop.example.com",
+    "STRIPE_PUBLISHABLE_KEY": "set it to your publishable key (pk_test_… or pk_live_…) to use embedded Checkout",
 }
 
 
@@ -64,6 +65,7 @@ def _split(raw: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Settings:
     stripe_secret_key: Secret | None = None
+    stripe_publishable_key: str | None = None
     webhook_secrets: tuple[Secret, ...] = ()
     stripe_api_base: str | None = None
     stripe_timeout: float = 10.0
@@ -91,6 +93,13 @@ class Settings:
             problems.append(f"STRIPE_SECRET_KEY is not a Stripe secret key: {_HINTS['STRIPE_SECRET_KEY']}")
         if key is not None and key.startswith("pk_"):
             problems.append("STRIPE_SECRET_KEY holds a publishable key (pk_…): use the secret key (sk_…)")
+
+        publishable = get("STRIPE_PUBLISHABLE_KEY")
+        if publishable is not None and not re.match(r"^pk_(test|live)_[A-Za-z0-9_]{6,}$", publishable):
+            problems.append("STRIPE_PUBLISHABLE_KEY must be a publishable key (pk_test_… or pk_live_…), "
+                            "needed only for embedded Checkout")
+        if publishable and key and publishable.split("_")[1] != key.split("_")[1]:
+            problems.append("STRIPE_PUBLISHABLE_KEY and STRIPE_SECRET_KEY are from different modes (test and live)")
 
         hooks = _split(get("STRIPE_WEBHOOK_SECRET") or "")
         if any(not _WEBHOOK_SECRET.match(s) for s in hooks):
@@ -137,6 +146,7 @@ class Settings:
             raise Misconfigured("; ".join(problems))
         return cls(
             stripe_secret_key=Secret(key) if key else None,
+            stripe_publishable_key=publishable,
             webhook_secrets=tuple(Secret(s) for s in hooks),
             stripe_api_base=api_base.rstrip("/") if api_base else None,
             stripe_timeout=timeout,
@@ -154,7 +164,7 @@ class Settings:
             present=tuple(sorted(name for name in _KNOWN if get(name) is not None)),
         )
 
-    def require(self, attribute: str) -> object:
+    def require(self, attribute: str) -> Any:
         """The value of a required setting, or `Misconfigured` naming it and how to fix it."""
         value = getattr(self, attribute)
         if value in (None, ()):
@@ -185,10 +195,12 @@ _ENV_NAME = {
     "webhook_secrets": "STRIPE_WEBHOOK_SECRET",
     "allowed_prices": "ALLOWED_PRICES",
     "site_url": "SITE_URL",
+    "stripe_publishable_key": "STRIPE_PUBLISHABLE_KEY",
 }
 
 _KNOWN = (
-    "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_TIMEOUT", "SITE_URL",
+    "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_TIMEOUT",
+    "SITE_URL",
     "ALLOWED_PRICES", "DYNAMODB_TABLE", "DYNAMODB_ENDPOINT_URL", "AWS_REGION", "EMAIL_FROM",
     "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER",
 )

@@ -31,7 +31,7 @@ class StripeGateway:
         if self._client is None:
             import stripe
 
-            key = self.settings.require("stripe_secret_key").reveal()  # type: ignore[attr-defined]
+            key = self.settings.require("stripe_secret_key").reveal()
             base = {"api": self.settings.stripe_api_base} if self.settings.stripe_api_base else None
             self._client = stripe.StripeClient(
                 key,
@@ -61,6 +61,10 @@ class StripeGateway:
         return self._call(lambda c: c.v1.checkout.sessions.retrieve(
             session_id, params={"expand": ["line_items"]}).to_dict(), "session")
 
+    def create_portal_session(self, customer: str, *, return_url: str) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.billing_portal.sessions.create(
+            params={"customer": customer, "return_url": return_url}).to_dict(), "customer")
+
     def events(self, types: list[str], since: int) -> list[dict[str, Any]]:
         """Every event of these types created since `since`, newest first (Stripe keeps 30 days)."""
         return self._call(lambda c: [event.to_dict() for event in c.v1.events.list(
@@ -83,6 +87,68 @@ class StripeGateway:
             raise UpstreamError(scrub(exc.user_message or "Stripe failed; please try again.")) from exc
         return result
 
+    # --- The seller's commands (`catalog`, `subscriptions`, `doctor`); the deployed function uses none. ---
+
+    def ping(self) -> None:
+        """The cheapest call that proves the key works: one price, or none."""
+        self._call(lambda c: c.v1.prices.list(params={"limit": 1}), "price")
+
+    def prices_by_lookup_key(self, lookup_keys: list[str]) -> list[dict[str, Any]]:
+        """The prices holding these lookup keys, active or archived, with their products."""
+        def fetch(c: Any) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            for start in range(0, len(lookup_keys), 10):  # Stripe takes ten lookup keys a request
+                found += [p.to_dict() for p in c.v1.prices.list(params={
+                    "lookup_keys": lookup_keys[start:start + 10], "limit": 100, "expand": ["data.product"],
+                }).auto_paging_iter()]
+            return found
+
+        return self._call(fetch, "price")
+
+    def list_products(self) -> list[dict[str, Any]]:
+        return self._call(lambda c: [p.to_dict() for p in c.v1.products.list(
+            params={"limit": 100}).auto_paging_iter()], "product")
+
+    def create_product(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.products.create(params=params).to_dict(), "product")
+
+    def update_product(self, product_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.products.update(product_id, params=params).to_dict(), "product")
+
+    def create_price(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.prices.create(params=params).to_dict(), "price")
+
+    def update_price(self, price_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.prices.update(price_id, params=params).to_dict(), "price")
+
+    def list_subscriptions(self, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+        """Newest first, with customers expanded (for their email)."""
+        params: dict[str, Any] = {"limit": min(limit, 100), "expand": ["data.customer"]}
+        if status:
+            params["status"] = status
+
+        def fetch(c: Any) -> list[dict[str, Any]]:
+            import itertools
+
+            pages = c.v1.subscriptions.list(params=params).auto_paging_iter()
+            return [sub.to_dict() for sub in itertools.islice(pages, limit)]
+
+        return self._call(fetch, "subscription")
+
+    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.subscriptions.retrieve(
+            subscription_id, params={"expand": ["customer"]}).to_dict(), "subscription")
+
+    def update_subscription(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.subscriptions.update(subscription_id, params=params).to_dict(),
+                          "subscription")
+
+    def cancel_subscription(self, subscription_id: str) -> dict[str, Any]:
+        return self._call(lambda c: c.v1.subscriptions.cancel(subscription_id).to_dict(), "subscription")
+
+    def list_webhook_endpoints(self) -> list[dict[str, Any]]:
+        return self._call(lambda c: [e.to_dict() for e in c.v1.webhook_endpoints.list(
+            params={"limit": 100}).auto_paging_iter()], "webhook_endpoint")
 
 def scrub(message: str) -> str:
     """Stripe's messages may quote a (masked) key; we show none of it."""

@@ -370,3 +370,72 @@ def test_rate_limit_setting_is_validated():
     with pytest.raises(Misconfigured, match="RATE_LIMIT"):
         Settings.from_env({"RATE_LIMIT": "lots"})
     assert Settings.from_env({"RATE_LIMIT": "off"}).rate_limit is None
+
+
+# --- embedded Checkout, the customer portal, config ---------------------------------------------
+
+def test_embedded_request_creates_an_embedded_page_session(client, standin, catalog):
+    response = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"],
+                                                                 "uiMode": "embedded"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["clientSecret"].startswith(body["id"]) and "url" not in body
+    sent = creates(standin)[-1]["params"]
+    assert sent["ui_mode"] == "embedded_page"
+    assert sent["return_url"] == f"{SITE}/success.html?session_id={{CHECKOUT_SESSION_ID}}"
+    assert "success_url" not in sent and "cancel_url" not in sent
+
+
+def test_unknown_ui_mode_is_400(client, catalog):
+    error(client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "uiMode": "popup"}),
+          400, "invalid_ui_mode")
+
+
+def test_a_form_post_always_gets_hosted_checkout(client, catalog):
+    response = client.post("/api/create-checkout-session", data={"priceId": catalog["tshirt"]["id"],
+                                                                 "uiMode": "embedded"}, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_config_gives_the_publishable_key_only(env, dynamo_store):
+    client = make_client(dict(env, STRIPE_PUBLISHABLE_KEY="pk_test_51Publishable"), dynamo_store)
+    response = client.get("/api/config")
+    assert response.json() == {"publishableKey": "pk_test_51Publishable"}
+    assert SECRET_KEY not in response.text
+    error(make_client(env, dynamo_store).get("/api/config"), 500, "misconfigured")
+
+
+def test_publishable_key_of_the_other_mode_is_misconfigured():
+    from shared.errors import Misconfigured
+
+    with pytest.raises(Misconfigured, match="different modes"):
+        Settings.from_env({"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": "pk_live_51abcdefgh"})
+
+
+def subscribed(client, standin, catalog) -> str:
+    session_id = client.post("/api/create-checkout-session", json={"priceId": catalog["membership"]["id"]}).json()["id"]
+    standin.complete_session(session_id, payment_status="paid", email="member@example.com")
+    return session_id
+
+
+def test_portal_session_for_a_subscriber(client, standin, catalog):
+    session_id = subscribed(client, standin, catalog)
+    response = client.post("/api/create-portal-session", json={"session_id": session_id})
+    assert response.status_code == 200 and response.json()["url"].startswith(f"{standin.url}/p/session/")
+    form = client.post("/api/create-portal-session", data={"session_id": session_id}, follow_redirects=False)
+    assert form.status_code == 303 and form.headers["location"].startswith(f"{standin.url}/p/session/")
+    portal = [r for r in standin.requests if r["path"] == "/v1/billing_portal/sessions"][-1]["params"]
+    assert portal["customer"] == standin.sessions[session_id]["customer"]
+    assert portal["return_url"] == f"{SITE}/success.html?session_id={session_id}"
+
+
+def test_portal_refuses_open_sessions_and_orders_without_a_customer(client, standin, catalog):
+    open_session = client.post("/api/create-checkout-session", json={"priceId": catalog["membership"]["id"]}).json()
+    error(client.post("/api/create-portal-session", json={"session_id": open_session["id"]}), 400,
+          "session_not_complete")
+    one_time = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).json()["id"]
+    standin.complete_session(one_time)
+    standin.sessions[one_time]["customer"] = None  # a one-time payment without customer creation
+    error(client.post("/api/create-portal-session", json={"session_id": one_time}), 400, "no_customer")
+    error(client.post("/api/create-portal-session", json={"session_id": "nope"}), 400, "invalid_session_id")
+    error(client.post("/api/create-portal-session", json={}), 400, "invalid_session_id")

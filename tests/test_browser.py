@@ -21,6 +21,28 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 pytestmark = pytest.mark.browser
+PUBLISHABLE_KEY = "pk_test_51PublishableKeyForTests"
+
+# Stripe.js cannot be fetched here; this stands in for it at its real address, and records how our
+# script drives it: the key it was given, and the client secret of the session it mounts.
+FAKE_STRIPE_JS = """
+window.Stripe = function (key) {
+  window.__stripeKey = key;
+  return {
+    createEmbeddedCheckoutPage: async function (options) {
+      const secret = await options.fetchClientSecret();
+      return {
+        mount: function (el) {
+          const box = typeof el === 'string' ? document.querySelector(el) : el;
+          box.setAttribute('data-client-secret', secret);
+          box.textContent = 'Stripe embedded checkout';
+        },
+        destroy: function () {}
+      };
+    }
+  };
+};
+"""
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +77,8 @@ def site(standin, demo_prices, local_dynamo):
     store.create_table()
     server = LiveServer()
     env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": standin.url,
-           "SITE_URL": server.url, "ALLOWED_PRICES": "price_tshirt,price_membership"}
+           "SITE_URL": server.url, "ALLOWED_PRICES": "price_tshirt,price_poster,price_membership",
+           "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY, "RATE_LIMIT": "off"}
     server.start(create_app(Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([])),
                             static_dir=str(PUBLIC_DIR)))
     yield server
@@ -95,12 +118,50 @@ def test_buy_works_with_javascript_off(browser, site, standin):
 def test_a_refused_purchase_shows_the_error_next_to_the_button(browser, site):
     page = new_page(browser)
     page.goto(site.url + "/")
-    page.click("button[data-price-id=price_poster]")  # not in ALLOWED_PRICES
-    message = page.locator("button[data-price-id=price_poster] + .stripe-checkout-error")
+    # A button the seller added later, bound through the script's public API.
+    page.evaluate("""() => {
+        const b = document.createElement('button');
+        b.textContent = 'Buy the secret thing';
+        b.setAttribute('data-price-id', 'price_not_listed');
+        document.querySelector('main').appendChild(b);
+        window.StaticCheckout.bind(b);
+    }""")
+    page.click("button[data-price-id=price_not_listed]")
+    message = page.locator("button[data-price-id=price_not_listed] + .stripe-checkout-error")
     message.wait_for()
     assert "not for sale" in message.text_content()
-    assert page.is_enabled("button[data-price-id=price_poster]")
+    assert page.is_enabled("button[data-price-id=price_not_listed]")
     assert page.url == site.url + "/"
+
+
+def test_embedded_checkout_mounts_stripes_form_in_the_page(browser, site, standin):
+    page = new_page(browser)
+    page.route("https://js.stripe.com/v3/", lambda route: route.fulfill(
+        status=200, content_type="application/javascript", body=FAKE_STRIPE_JS))
+    page.goto(site.url + "/")
+    page.click("button[data-price-id=price_poster]")
+    box = page.locator("#embedded-checkout[data-client-secret]")
+    box.wait_for()
+    secret = box.get_attribute("data-client-secret")
+    session_id = secret.split("_secret_")[0]
+    assert standin.sessions[session_id]["ui_mode"] == "embedded_page"
+    assert standin.sessions[session_id]["return_url"].startswith(site.url + "/success.html?session_id=")
+    assert page.evaluate("window.__stripeKey") == PUBLISHABLE_KEY
+    assert page.url == site.url + "/"  # the buyer stays on the seller's page
+    assert page.violations == []
+
+
+def test_subscription_success_page_opens_the_customer_portal(browser, site, standin):
+    import httpx
+
+    session_id = httpx.post(site.url + "/api/create-checkout-session",
+                            json={"priceId": "price_membership"}).json()["id"]
+    standin.complete_session(session_id, payment_status="paid", email="sub@example.com")
+    page = new_page(browser, java_script_enabled=True)
+    page.goto(f"{site.url}/success.html?session_id={session_id}")
+    page.wait_for_selector("#order[aria-busy=false]")
+    page.click("#manage-subscription button")
+    page.wait_for_url(f"{standin.url}/p/session/*")
 
 
 def test_success_page_shows_the_recorded_order(browser, site, standin):

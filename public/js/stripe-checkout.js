@@ -4,12 +4,15 @@
  * Markup: <button class="stripe-checkout-btn" data-price-id="price_…">Buy</button>,
  * ideally inside <form method="post" action="/api/create-checkout-session"> so it
  * still works without JavaScript. Optional: data-quantity, data-endpoint (on the
- * button or on this script tag; the full URL of the create-session endpoint).
+ * button or on this script tag; the full URL of the create-session endpoint),
+ * data-ui-mode="embedded" (Checkout inside the page; data-checkout-container names where).
  */
 (function () {
   'use strict';
 
   const DEFAULT_ENDPOINT = '/api/create-checkout-session';
+  const CONFIG_ENDPOINT = '/api/config';
+  const STRIPE_JS = 'https://js.stripe.com/v3/';
   const GENERIC_ERROR = 'Could not start checkout. Please try again.';
   const BUSY_LABEL = 'Redirecting\u2026';
   // currentScript is only set while this file first runs, so capture it now.
@@ -102,27 +105,90 @@
     const box = btn.nextElementSibling;
     if (box && box.classList.contains('stripe-checkout-error')) { box.hidden = true; box.textContent = ''; }
     setBusy(btn, true);
+    const order = { priceId: priceId, quantity: quantity > 0 ? quantity : 1 };
     try {
-      const res = await fetch(endpointFor(btn), {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'Idempotency-Key': keyFor(btn) },
-        body: JSON.stringify({ priceId: priceId, quantity: quantity > 0 ? quantity : 1 })
-      });
-      let data = null;
-      try { data = await res.json(); } catch (e) { /* a proxy error page is not JSON */ }
+      if (btn.getAttribute('data-ui-mode') === 'embedded') {
+        await embed(btn, form, order);
+        setBusy(btn, false);
+        return;
+      }
+      const data = await createSession(btn, order);
       // Only follow http(s) URLs: a javascript: URL from a broken backend must not run.
-      const url = res.ok && data && typeof data.url === 'string' ? new URL(data.url, location.href) : null;
+      const url = typeof data.url === 'string' ? new URL(data.url, location.href) : null;
       if (url && (url.protocol === 'https:' || url.protocol === 'http:')) {
         window.location.assign(url.href);
         return; // stay busy until the page unloads
       }
-      throw new Error((data && data.error && data.error.message) || GENERIC_ERROR);
+      throw new Error(GENERIC_ERROR);
     } catch (err) {
       // fetch() rejects with a TypeError whose text ("Failed to fetch") means nothing to a buyer.
       setBusy(btn, false);
       showError(btn, err instanceof TypeError ? GENERIC_ERROR : err.message);
     }
+  }
+
+  async function createSession(btn, order) {
+    const res = await fetch(endpointFor(btn), {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'Idempotency-Key': keyFor(btn) },
+      body: JSON.stringify(order)
+    });
+    let data = null;
+    try { data = await res.json(); } catch (e) { /* a proxy error page is not JSON */ }
+    if (!res.ok || !data) throw new Error((data && data.error && data.error.message) || GENERIC_ERROR);
+    return data;
+  }
+
+  // Embedded Checkout: Stripe's form inside this page, loaded only when a buyer asks for it.
+  let stripeReady = null;
+  let mounted = null;
+
+  function loadStripe() {
+    if (!stripeReady) {
+      stripeReady = fetch(CONFIG_ENDPOINT, { credentials: 'same-origin' })
+        .then(function (res) { return res.ok ? res.json() : Promise.reject(new Error(GENERIC_ERROR)); })
+        .then(function (config) {
+          return new Promise(function (resolve, reject) {
+            const ready = function () { resolve(window.Stripe(config.publishableKey)); };
+            if (window.Stripe) { ready(); return; }
+            const tag = document.createElement('script');
+            tag.src = STRIPE_JS;
+            tag.onload = ready;
+            tag.onerror = function () { reject(new Error(GENERIC_ERROR)); };
+            document.head.appendChild(tag);
+          });
+        });
+      stripeReady.catch(function () { stripeReady = null; }); // let the next click try again
+    }
+    return stripeReady;
+  }
+
+  async function embed(btn, form, order) {
+    order.uiMode = 'embedded';
+    // Both at once; but a refused purchase is the error to show, whatever else went wrong.
+    const stripeLoading = loadStripe();
+    stripeLoading.catch(function () { /* reported below, if the session was made */ });
+    const data = await createSession(btn, order);
+    const stripe = await stripeLoading;
+    const options = { fetchClientSecret: function () { return Promise.resolve(data.clientSecret); } };
+    // Stripe.js renamed the call with the embedded_page mode; older builds only know the first name.
+    const create = stripe.createEmbeddedCheckoutPage || stripe.initEmbeddedCheckout;
+    const checkout = await create.call(stripe, options);
+    if (mounted) mounted.destroy(); // Stripe.js allows one embedded Checkout per page
+    mounted = checkout;
+    checkout.mount(containerFor(btn, form));
+  }
+
+  function containerFor(btn, form) {
+    const named = btn.getAttribute('data-checkout-container');
+    const existing = named ? document.querySelector(named) : document.getElementById('stripe-embedded-checkout');
+    if (existing) return existing;
+    const box = document.createElement('div');
+    box.id = 'stripe-embedded-checkout';
+    box.className = 'stripe-embedded-checkout';
+    (form || btn).insertAdjacentElement('afterend', box);
+    return box;
   }
 
   function bindButton(btn) {

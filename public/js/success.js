@@ -118,6 +118,11 @@
     $('order-items').textContent = '';
     $('order-items').appendChild(rows);
     $('order-details').hidden = false;
+    // Subscribers manage their card, invoices and cancellation in Stripe's customer portal.
+    if (s.mode === 'subscription' && s.status === 'complete') {
+      $('manage-session-id').value = s.id;
+      $('manage-subscription').hidden = false;
+    }
     return state;
   }
 

@@ -1,0 +1,16 @@
+"""AWS Lambda, invoked by an EventBridge rule on Stripe's partner event bus (see serverless.yml)."""
+
+from typing import Any
+
+from shared import telemetry
+from shared.eventbridge import handle
+from shared.services import Services
+
+services = Services()  # built lazily on the first event, then kept while the container is warm
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    try:
+        return handle(event, services)
+    finally:
+        telemetry.flush()
