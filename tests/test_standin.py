@@ -463,3 +463,524 @@ def test_non_api_paths_are_not_recorded_and_do_not_use_up_faults(standin: Stripe
     assert status == 404 and body["error"]["message"].startswith("Unrecognized request URL")
     assert standin.requests == []
     assert _raw(standin, "/v1/events", Authorization="Bearer sk_test_123")[0] == 500
+
+
+# --- products ---
+
+
+def test_product_create_with_default_price_then_update_and_list(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    product = client.v1.products.create(
+        params={
+            "name": "Zine",
+            "description": "Issue 1",
+            "images": ["https://shop.example/zine.png"],
+            "metadata": {"sku": "z1", "shelf": "a"},
+            "default_price_data": {"currency": "EUR", "unit_amount": 900},
+        }
+    )
+    updated = client.v1.products.update(
+        product.id, params={"description": "", "metadata": {"shelf": "", "new": "yes"}}
+    )
+    client.v1.products.create(params={"name": "Retired", "active": False})
+
+    assert product.id.startswith("prod_") and product.images == ["https://shop.example/zine.png"]
+    assert isinstance(product.default_price, str)
+    price = client.v1.prices.retrieve(product.default_price)
+    assert (price.product, price.unit_amount, price.currency, price.type) == (
+        product.id,
+        900,
+        "eur",
+        "one_time",
+    )
+    assert updated.description is None and updated.name == "Zine"
+    assert updated.metadata is not None and updated.metadata.to_dict() == {
+        "sku": "z1",
+        "new": "yes",
+    }
+    active = client.v1.products.list(params={"active": True})
+    by_id = client.v1.products.list(params={"ids": [product.id]})
+    assert [p.id for p in active.data] == [product.id] == [p.id for p in by_id.data]
+    assert standin.products[product.id]["metadata"] == {"sku": "z1", "new": "yes"}
+
+
+def test_product_update_of_unknown_product_is_404(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.products.update("prod_nope", params={"name": "x"})
+
+    assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")
+
+
+# --- prices ---
+
+
+def test_price_create_recurring_with_product_data(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = client.v1.prices.create(
+        params={
+            "product_data": {"name": "Club"},
+            "currency": "usd",
+            "unit_amount": 500,
+            "recurring": {"interval": "month", "interval_count": 3},
+            "nickname": "quarterly",
+            "metadata": {"tier": "gold"},
+            "tax_behavior": "exclusive",
+        }
+    )
+
+    assert price.type == "recurring" and price.recurring is not None
+    assert (price.recurring.interval, price.recurring.interval_count) == ("month", 3)
+    assert (price.recurring.usage_type, price.recurring.trial_period_days) == ("licensed", None)
+    assert (price.nickname, price.tax_behavior, price.lookup_key) == (
+        "quarterly",
+        "exclusive",
+        None,
+    )
+    assert isinstance(price.product, str)
+    assert client.v1.products.retrieve(price.product).name == "Club"
+    assert standin.prices[price.id]["unit_amount"] == 500
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "param"),
+    [
+        ({"currency": "usd", "unit_amount": 5}, "parameter_missing", "product"),
+        (
+            {"currency": "usd", "unit_amount": 5, "product": "prod_no"},
+            "resource_missing",
+            "product",
+        ),
+        ({"currency": "usd", "product_data": {"name": "x"}}, "parameter_missing", "unit_amount"),
+        ({"product_data": {"name": "x"}, "unit_amount": 5}, "parameter_missing", "currency"),
+    ],
+)
+def test_price_create_needs_a_product_an_amount_and_a_currency(
+    client: stripe.StripeClient, params: dict[str, Any], code: str, param: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.prices.create(params=params)  # type: ignore[arg-type]
+
+    assert (raised.value.http_status, raised.value.code, raised.value.param) == (400, code, param)
+
+
+def test_price_create_with_a_taken_lookup_key_is_rejected_naming_the_holder(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    old = standin.add_price(lookup_key="pro")
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.prices.create(
+            params={
+                "product": old["product"],
+                "currency": "usd",
+                "unit_amount": 2000,
+                "lookup_key": "pro",
+            }
+        )
+
+    assert raised.value.http_status == 400 and raised.value.param == "lookup_key"
+    assert raised.value.user_message == f"A price (`{old['id']}`) already uses that lookup key."
+    assert list(standin.prices) == [old["id"]]
+
+
+def test_price_create_with_transfer_lookup_key_moves_the_key(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    old = standin.add_price(lookup_key="pro", unit_amount=1500)
+
+    new = client.v1.prices.create(
+        params={
+            "product": old["product"],
+            "currency": "usd",
+            "unit_amount": 2000,
+            "lookup_key": "pro",
+            "transfer_lookup_key": True,
+        }
+    )
+
+    assert new.lookup_key == "pro" and client.v1.prices.retrieve(old["id"]).lookup_key is None
+    listed = client.v1.prices.list(params={"lookup_keys": ["pro"]})
+    assert [p.id for p in listed.data] == [new.id]
+
+
+def test_price_update_moves_a_lookup_key_only_when_asked(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    old = standin.add_price(lookup_key="pro")
+    new = standin.add_price(unit_amount=2000)
+
+    with pytest.raises(stripe.InvalidRequestError, match="already uses that lookup key"):
+        client.v1.prices.update(new["id"], params={"lookup_key": "pro"})
+    moved = client.v1.prices.update(
+        new["id"], params={"lookup_key": "pro", "transfer_lookup_key": True, "nickname": "v2"}
+    )
+    tagged = client.v1.prices.update(old["id"], params={"metadata": {"a": "b"}})
+
+    assert (moved.lookup_key, moved.nickname) == ("pro", "v2")
+    assert (tagged.lookup_key, tagged.active) == (None, True)
+    assert tagged.metadata is not None and tagged.metadata.to_dict() == {"a": "b"}
+
+
+def test_price_update_cannot_change_the_amount(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = standin.add_price()
+    params: Any = {"unit_amount": 99}
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.prices.update(price["id"], params=params)
+
+    assert (raised.value.code, raised.value.param) == ("parameter_unknown", "unit_amount")
+
+
+def test_default_price_cannot_be_archived_until_replaced(client: stripe.StripeClient) -> None:
+    product = client.v1.products.create(
+        params={"name": "Mug", "default_price_data": {"currency": "usd", "unit_amount": 800}}
+    )
+    assert isinstance(product.default_price, str)
+    newer = client.v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": 900}
+    )
+
+    with pytest.raises(stripe.InvalidRequestError, match="default price of its product"):
+        client.v1.prices.update(product.default_price, params={"active": False})
+    client.v1.products.update(product.id, params={"default_price": newer.id})
+
+    assert client.v1.prices.update(product.default_price, params={"active": False}).active is False
+
+
+def test_valid_parameter_the_standin_does_not_model_is_refused_not_ignored(
+    client: stripe.StripeClient,
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.prices.create(
+            params={
+                "product_data": {"name": "x"},
+                "currency": "usd",
+                "unit_amount": 5,
+                "transform_quantity": {"divide_by": 2, "round": "up"},
+            }
+        )
+
+    assert raised.value.param == "transform_quantity"
+    assert "stand-in does not implement" in str(raised.value.user_message)
+
+
+# --- customers, subscriptions and the billing portal ---
+
+
+def _subscribe(standin: StripeStandIn, client: stripe.StripeClient, email: str) -> Any:
+    price = standin.add_price(unit_amount=500, recurring={"interval": "month"})
+    params = _session_params(price["id"], mode="subscription")
+    params["line_items"][0]["quantity"] = 1
+    session = client.v1.checkout.sessions.create(params=params)
+    return standin.complete_session(session.id, email=email), price
+
+
+def test_complete_subscription_session_stores_its_customer_and_subscription(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    session, price = _subscribe(standin, client, "ada@example.com")
+
+    customer = client.v1.customers.retrieve(session["customer"])
+    sub = client.v1.subscriptions.retrieve(session["subscription"], params={"expand": ["customer"]})
+
+    assert customer.id.startswith("cus_") and customer.email == "ada@example.com"
+    assert session["customer_details"]["email"] == "ada@example.com"
+    assert (sub.status, sub.cancel_at_period_end, sub.canceled_at) == ("active", False, None)
+    assert isinstance(sub.customer, stripe.Customer) and sub.customer.id == customer.id
+    (item,) = sub["items"].data
+    assert (item.price.id, item.price.unit_amount, item.quantity) == (price["id"], 500, 1)
+    assert item.current_period_end - item.current_period_start == 30 * 24 * 3600
+    assert list(standin.subscriptions) == [sub.id]
+
+
+@pytest.mark.parametrize(("creation", "stored"), [(None, False), ("always", True)])
+def test_payment_session_creates_a_customer_only_with_customer_creation_always(
+    standin: StripeStandIn, client: stripe.StripeClient, creation: str | None, stored: bool
+) -> None:
+    extra = {"customer_creation": creation} if creation else {}
+    session = client.v1.checkout.sessions.create(
+        params=_session_params(standin.add_price()["id"], **extra)
+    )
+
+    completed = standin.complete_session(session.id)
+
+    assert completed["customer_creation"] == creation
+    assert (completed["customer"] in standin.customers) is stored
+    assert (completed["customer"] is None) is not stored
+
+
+def test_checkout_for_an_existing_customer_keeps_it_and_unknown_ones_are_rejected(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    customer = standin.add_customer(email="known@example.com")
+    price_id = standin.add_price()["id"]
+
+    session = client.v1.checkout.sessions.create(
+        params=_session_params(price_id, customer=customer["id"])
+    )
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(params=_session_params(price_id, customer="cus_nope"))
+
+    assert standin.complete_session(session.id)["customer"] == customer["id"]
+    assert list(standin.customers) == [customer["id"]]
+    assert (raised.value.code, raised.value.param) == ("resource_missing", "customer")
+
+
+def test_portal_session_for_a_customer_serves_the_portal_page(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    session, _ = _subscribe(standin, client, "ada@example.com")
+
+    portal = client.v1.billing_portal.sessions.create(
+        params={"customer": session["customer"], "return_url": "https://shop.example/account"}
+    )
+    with urllib.request.urlopen(portal.url) as page:
+        html = page.read().decode()
+
+    assert portal.id.startswith("bps_") and portal.object == "billing_portal.session"
+    assert portal.url == f"{standin.url}/p/session/{portal.id}"
+    assert (portal.customer, portal.return_url) == (
+        session["customer"],
+        "https://shop.example/account",
+    )
+    assert "<title>Customer portal stand-in</title>" in html
+    assert f'id="standin-subscription-{session["subscription"]}"' in html
+    assert 'href="https://shop.example/account"' in html
+
+
+def test_portal_session_needs_a_known_customer(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        client.v1.billing_portal.sessions.create(params={"customer": "cus_nope"})
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.billing_portal.sessions.create(params={"return_url": "https://x.example"})
+
+    assert (unknown.value.http_status, unknown.value.code, unknown.value.param) == (
+        400,
+        "resource_missing",
+        "customer",
+    )
+    assert unknown.value.user_message == "No such customer: 'cus_nope'"
+    assert (missing.value.code, missing.value.param) == ("parameter_missing", "customer")
+
+
+def test_subscription_list_filters_by_customer_status_and_price(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    monthly = standin.add_price(recurring={"interval": "month"})["id"]
+    yearly = standin.add_price(recurring={"interval": "year"})["id"]
+    ada = standin.add_customer(email="ada@example.com")["id"]
+    first = standin.add_subscription(customer=ada, price=monthly)["id"]
+    gone = standin.add_subscription(customer=ada, price=yearly, status="canceled")["id"]
+    other = standin.add_subscription(price=monthly)["id"]
+
+    def ids(**params: Any) -> list[str]:
+        listed = client.v1.subscriptions.list(params=params)  # type: ignore[arg-type]
+        return [s.id for s in listed.data]
+
+    assert ids(customer=ada) == [first]  # canceled ones only when asked for
+    assert ids(customer=ada, status="all") == [gone, first]
+    assert ids(status="canceled") == [gone]
+    assert ids(price=monthly) == [other, first]
+    assert standin.subscriptions[other]["customer"] in standin.customers
+
+
+def test_subscription_cancel_at_period_end_and_back(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    sub = standin.add_subscription(price=standin.add_price(recurring={"interval": "month"})["id"])
+    period_end = sub["items"]["data"][0]["current_period_end"]
+
+    ending = client.v1.subscriptions.update(
+        sub["id"], params={"cancel_at_period_end": True, "metadata": {"why": "moving"}}
+    )
+    resumed = client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": False})
+
+    assert (ending.status, ending.cancel_at_period_end, ending.cancel_at) == (
+        "active",
+        True,
+        period_end,
+    )
+    assert ending.canceled_at is not None
+    assert ending.cancellation_details is not None
+    assert ending.cancellation_details.reason == "cancellation_requested"
+    assert (resumed.cancel_at_period_end, resumed.cancel_at, resumed.canceled_at) == (
+        False,
+        None,
+        None,
+    )
+    assert resumed.metadata is not None and resumed.metadata.to_dict() == {"why": "moving"}
+
+
+def test_subscription_cancel_at_takes_a_timestamp(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    sub = standin.add_subscription(price=standin.add_price(recurring={"interval": "month"})["id"])
+    at = sub["created"] + 3600
+
+    updated = client.v1.subscriptions.update(sub["id"], params={"cancel_at": at})
+
+    assert (updated.cancel_at, updated.cancel_at_period_end) == (at, False)
+
+
+def test_subscription_cancel_ends_it_now_and_only_once(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    sub = standin.add_subscription(price=standin.add_price(recurring={"interval": "month"})["id"])
+
+    canceled = client.v1.subscriptions.cancel(sub["id"])
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        client.v1.subscriptions.cancel(sub["id"])
+    with pytest.raises(
+        stripe.InvalidRequestError, match="can only update its cancellation_details"
+    ):
+        client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": True})
+    tagged = client.v1.subscriptions.update(sub["id"], params={"metadata": {"k": "v"}})
+
+    assert canceled.status == "canceled" and canceled.canceled_at == canceled.ended_at
+    assert canceled.canceled_at is not None
+    assert (again.value.http_status, again.value.code) == (404, "resource_missing")
+    assert tagged.status == "canceled"
+    assert [r["method"] for r in standin.requests][0] == "DELETE"
+
+
+def test_subscription_resume_is_only_for_paused_ones(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    price = standin.add_price(recurring={"interval": "month"})["id"]
+    active = standin.add_subscription(price=price)
+    paused = standin.add_subscription(price=price, status="paused")
+
+    with pytest.raises(stripe.InvalidRequestError, match="Only paused subscriptions"):
+        client.v1.subscriptions.resume(active["id"])
+
+    assert client.v1.subscriptions.resume(paused["id"]).status == "active"
+
+
+# --- webhook endpoints ---
+
+
+def test_webhook_endpoint_create_list_update_and_delete(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    seeded = standin.add_webhook_endpoint(url="https://old.example/hook")
+    created = client.v1.webhook_endpoints.create(
+        params={
+            "url": "https://shop.example/api/webhook",
+            "enabled_events": ["checkout.session.completed", "customer.subscription.deleted"],
+            "description": "shop",
+            "api_version": stripe.api_version,  # type: ignore[typeddict-item]
+        }
+    )
+
+    listed = client.v1.webhook_endpoints.list()
+    disabled = client.v1.webhook_endpoints.update(
+        created.id, params={"disabled": True, "enabled_events": ["*"]}
+    )
+    client.v1.webhook_endpoints.delete(seeded["id"])
+
+    assert created.secret is not None and created.secret.startswith("whsec_")
+    assert seeded["secret"].startswith("whsec_") and seeded["enabled_events"] == ["*"]
+    assert [e.id for e in listed.data] == [created.id, seeded["id"]]
+    assert "secret" not in listed.data[0]  # Stripe shows it only on create
+    assert (created.status, created.api_version, created.description) == (
+        "enabled",
+        stripe.api_version,
+        "shop",
+    )
+    assert (disabled.status, disabled.enabled_events) == ("disabled", ["*"])
+    assert list(standin.webhook_endpoints) == [created.id]
+
+
+def test_webhook_endpoint_rejects_unknown_event_type(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.webhook_endpoints.create(
+            params={"url": "https://x.example/h", "enabled_events": ["checkout.session.finished"]}  # type: ignore[list-item]
+        )
+
+    assert raised.value.param == "enabled_events[0]"
+
+
+# --- embedded Checkout ---
+
+
+def test_embedded_session_has_a_client_secret_and_no_url(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "ui_mode": "embedded_page",
+            "return_url": "https://shop.example/return?session={CHECKOUT_SESSION_ID}",
+            "line_items": [{"price": standin.add_price()["id"], "quantity": 1}],
+        }
+    )
+
+    assert session.url is None and session.ui_mode == "embedded_page"
+    assert session.client_secret is not None
+    assert session.client_secret.startswith(f"{session.id}_secret_")
+    assert session.return_url == "https://shop.example/return?session={CHECKOUT_SESSION_ID}"
+    assert (session.success_url, session.redirect_on_completion) == (None, "always")
+
+
+def test_hosted_session_may_omit_success_url(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    params = {
+        "mode": "payment",
+        "line_items": [{"price": standin.add_price()["id"], "quantity": 1}],
+    }
+
+    session = client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+
+    assert (session.ui_mode, session.url) == ("hosted_page", f"{standin.url}/c/pay/{session.id}")
+    assert session.client_secret is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "param", "message"),
+    [
+        ({"ui_mode": "embedded", "return_url": "https://x.example"}, "ui_mode", "must be one of"),
+        (
+            {
+                "ui_mode": "embedded_page",
+                "return_url": "https://x.example",
+                "success_url": "https://y",
+            },
+            "success_url",
+            "not supported with 'ui_mode: embedded_page': success_url",
+        ),
+        ({"ui_mode": "embedded_page"}, "return_url", "Missing required param: return_url"),
+        (
+            {
+                "ui_mode": "embedded_page",
+                "redirect_on_completion": "never",
+                "return_url": "https://x",
+            },
+            "return_url",
+            "`redirect_on_completion` is `never`",
+        ),
+        ({"return_url": "https://x.example"}, "return_url", "'ui_mode: hosted_page': return_url"),
+    ],
+)
+def test_ui_mode_decides_which_urls_a_session_takes(
+    standin: StripeStandIn,
+    client: stripe.StripeClient,
+    extra: dict[str, Any],
+    param: str,
+    message: str,
+) -> None:
+    params: Any = {
+        "mode": "payment",
+        "line_items": [{"price": standin.add_price()["id"], "quantity": 1}],
+        **extra,
+    }
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(params=params)
+
+    assert (raised.value.http_status, raised.value.param) == (400, param)
+    assert message in str(raised.value.user_message)

@@ -11,11 +11,30 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from stripe.params import (
+    CustomerCreateParams,
+    CustomerListParams,
+    CustomerRetrieveParams,
     EventListParams,
+    PriceCreateParams,
     PriceListParams,
     PriceRetrieveParams,
+    PriceUpdateParams,
+    ProductCreateParams,
+    ProductListParams,
     ProductRetrieveParams,
+    ProductUpdateParams,
+    SubscriptionCancelParams,
+    SubscriptionListParams,
+    SubscriptionResumeParams,
+    SubscriptionRetrieveParams,
+    SubscriptionUpdateParams,
+    WebhookEndpointCreateParams,
+    WebhookEndpointDeleteParams,
+    WebhookEndpointListParams,
+    WebhookEndpointRetrieveParams,
+    WebhookEndpointUpdateParams,
 )
+from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import (
     SessionCreateParams,
     SessionLineItemListParams,
@@ -23,6 +42,7 @@ from stripe.params.checkout import (
 )
 
 from . import _handlers as handlers
+from . import _seller_handlers as seller
 from ._errors import StripeError
 from ._handlers import Call
 from ._store import JSON, Store
@@ -119,8 +139,72 @@ _ROUTES: list[tuple[str, re.Pattern[str], type, Callable[[Call], JSON]]] = [
     (method, re.compile(pattern), params_class, handler)
     for method, pattern, params_class, handler in [
         ("GET", r"/v1/prices", PriceListParams, handlers.list_prices),
+        ("POST", r"/v1/prices", PriceCreateParams, seller.create_price),
         ("GET", r"/v1/prices/([^/]+)", PriceRetrieveParams, handlers.retrieve_price),
+        ("POST", r"/v1/prices/([^/]+)", PriceUpdateParams, seller.update_price),
+        ("GET", r"/v1/products", ProductListParams, seller.list_products),
+        ("POST", r"/v1/products", ProductCreateParams, seller.create_product),
         ("GET", r"/v1/products/([^/]+)", ProductRetrieveParams, handlers.retrieve_product),
+        ("POST", r"/v1/products/([^/]+)", ProductUpdateParams, seller.update_product),
+        ("GET", r"/v1/customers", CustomerListParams, seller.list_customers),
+        ("POST", r"/v1/customers", CustomerCreateParams, seller.create_customer),
+        ("GET", r"/v1/customers/([^/]+)", CustomerRetrieveParams, seller.retrieve_customer),
+        ("GET", r"/v1/subscriptions", SubscriptionListParams, seller.list_subscriptions),
+        (
+            "GET",
+            r"/v1/subscriptions/([^/]+)",
+            SubscriptionRetrieveParams,
+            seller.retrieve_subscription,
+        ),
+        (
+            "POST",
+            r"/v1/subscriptions/([^/]+)",
+            SubscriptionUpdateParams,
+            seller.update_subscription,
+        ),
+        (
+            "DELETE",
+            r"/v1/subscriptions/([^/]+)",
+            SubscriptionCancelParams,
+            seller.cancel_subscription,
+        ),
+        (
+            "POST",
+            r"/v1/subscriptions/([^/]+)/resume",
+            SubscriptionResumeParams,
+            seller.resume_subscription,
+        ),
+        (
+            "POST",
+            r"/v1/billing_portal/sessions",
+            PortalSessionCreateParams,
+            seller.create_portal_session,
+        ),
+        ("GET", r"/v1/webhook_endpoints", WebhookEndpointListParams, seller.list_webhook_endpoints),
+        (
+            "POST",
+            r"/v1/webhook_endpoints",
+            WebhookEndpointCreateParams,
+            seller.create_webhook_endpoint,
+        ),
+        (
+            "GET",
+            r"/v1/webhook_endpoints/([^/]+)",
+            WebhookEndpointRetrieveParams,
+            seller.retrieve_webhook_endpoint,
+        ),
+        (
+            "POST",
+            r"/v1/webhook_endpoints/([^/]+)",
+            WebhookEndpointUpdateParams,
+            seller.update_webhook_endpoint,
+        ),
+        (
+            "DELETE",
+            r"/v1/webhook_endpoints/([^/]+)",
+            WebhookEndpointDeleteParams,
+            seller.delete_webhook_endpoint,
+        ),
         ("POST", r"/v1/checkout/sessions", SessionCreateParams, handlers.create_session),
         ("GET", r"/v1/checkout/sessions/([^/]+)", SessionRetrieveParams, handlers.retrieve_session),
         (

@@ -1,4 +1,5 @@
-"""HTTP plumbing: turn socket requests into stand-in calls, and serve the hosted Checkout page."""
+"""HTTP plumbing: turn socket requests into stand-in calls, and serve the hosted Checkout and
+customer portal pages."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import stripe
 
 from ._api import unrecognized
 from ._objects import new_id
+from ._store import JSON
 
 if TYPE_CHECKING:
     from .server import _Server
 
 _PAGE = "/c/pay/"
+_PORTAL = "/p/session/"
 _FORWARDED_HEADERS = ("Authorization", "Idempotency-Key", "Stripe-Version")
 
 
@@ -46,6 +49,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode("utf-8", "replace")
         if target.path.startswith(_PAGE):
             self._checkout_page(method, target.path[len(_PAGE) :])
+            return
+        if target.path.startswith(_PORTAL) and method == "GET":
+            self._portal_page(target.path[len(_PORTAL) :])
             return
         if not target.path.startswith("/v1/"):
             # A browser's /favicon.ico and the like: not API calls, so not recorded, and they
@@ -87,6 +93,19 @@ class Handler(BaseHTTPRequestHandler):
                 return
         self._send(200, _render(session).encode(), "text/html; charset=utf-8")
 
+    def _portal_page(self, portal_session_id: str) -> None:
+        standin = self.server.standin
+        portal = standin.portal_sessions.get(portal_session_id)
+        if portal is None:
+            self._send(404, b"No such billing portal session", "text/plain; charset=utf-8")
+            return
+        customer = standin.customers[portal["customer"]]
+        # list(): a snapshot, as API requests may add subscriptions meanwhile.
+        everyone = list(standin.subscriptions.values())
+        subscriptions = [s for s in everyone if s["customer"] == customer["id"]]
+        page = _render_portal(portal, customer, subscriptions)
+        self._send(200, page.encode(), "text/html; charset=utf-8")
+
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
@@ -117,5 +136,28 @@ def _render(session: dict[str, object]) -> str:
 <p id="standin-amount">{session["amount_total"]} {html.escape(str(session["currency"]))}</p>
 <form method="post"><button id="standin-pay" type="submit">Pay</button></form>
 {cancel_link}
+</body></html>
+"""
+
+
+def _render_portal(portal: JSON, customer: JSON, subscriptions: list[JSON]) -> str:
+    def text(value: object) -> str:
+        return html.escape(str(value))
+
+    rows = "".join(
+        f'<li id="standin-subscription-{text(s["id"])}">{text(s["id"])}: '
+        f'<span class="status">{text(s["status"])}</span>'
+        f"{' (cancels at period end)' if s['cancel_at_period_end'] else ''}</li>"
+        for s in subscriptions
+    )
+    back = portal["return_url"]
+    back_link = f'<a id="standin-return" href="{text(back)}">Return</a>' if back else ""
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Customer portal stand-in</title></head>
+<body>
+<h1 id="standin-portal">Customer portal for {text(customer["id"])}</h1>
+<p id="standin-email">{text(customer["email"] or "")}</p>
+<ul id="standin-subscriptions">{rows}</ul>
+{back_link}
 </body></html>
 """

@@ -128,6 +128,10 @@ def session(
         url=f"{base_url}/c/pay/{id}" if hosted else None,
         client_secret=None if hosted else f"{id}_secret_{new_id('', 24)}",
         return_url=params.get("return_url"),
+        redirect_on_completion=params.get(
+            "redirect_on_completion", "always" if ui_mode == "embedded_page" else None
+        ),
+        customer_creation=params.get("customer_creation"),
         success_url=params.get("success_url"),
         cancel_url=params.get("cancel_url"),
         metadata=params.get("metadata", {}),

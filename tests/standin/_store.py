@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from . import _objects
+from . import _billing, _objects
 from ._errors import StripeError, missing_parameter, no_such
 
 JSON = dict[str, Any]
@@ -31,7 +31,14 @@ class Store:
     prices: dict[str, JSON] = field(default_factory=dict)  # insertion order is creation order
     sessions: dict[str, JSON] = field(default_factory=dict)
     line_items: dict[str, list[JSON]] = field(default_factory=dict)  # by session id
+    subscription_data: dict[str, JSON] = field(default_factory=dict)  # by session id, as sent
     events: list[JSON] = field(default_factory=list)  # in the order added
+    customers: dict[str, JSON] = field(default_factory=dict)
+    subscriptions: dict[str, JSON] = field(default_factory=dict)
+    portal_sessions: dict[str, JSON] = field(default_factory=dict)
+    webhook_endpoints: dict[str, JSON] = field(default_factory=dict)
+    # The account's one (default) billing portal configuration.
+    portal_configuration: str = field(default_factory=lambda: _objects.new_id("bpc_"))
     requests: list[RecordedRequest] = field(default_factory=list)
     # (api key, Idempotency-Key) -> (what was asked, status, body)
     idempotent: dict[tuple[str, str], tuple[Any, int, JSON]] = field(default_factory=dict)
@@ -76,6 +83,20 @@ class Store:
 
     def _create_session(self, params: JSON, base_url: str) -> JSON:
         mode = params.get("mode", "payment")
+        _check_ui_mode(params)
+        if "customer" in params:
+            if "customer_email" in params:
+                raise StripeError(
+                    "You may only specify one of these parameters: customer, customer_email.",
+                    param="customer_email",
+                )
+            if params["customer"] not in self.customers:
+                raise no_such("customer", params["customer"], param="customer", status=400)
+        if "customer_creation" in params and mode == "subscription":
+            raise StripeError(
+                "`customer_creation` can only be set in `payment` and `setup` mode.",
+                param="customer_creation",
+            )
         items = params.get("line_items", [])
         if mode != "setup" and not items:
             raise missing_parameter("line_items")
@@ -91,6 +112,7 @@ class Store:
         session = _objects.session(base_url=base_url, params=params, line_items=built)
         self.sessions[session["id"]] = session
         self.line_items[session["id"]] = built
+        self.subscription_data[session["id"]] = params.get("subscription_data", {})
         return session
 
     def _line_item(self, item: JSON, path: str, mode: str) -> JSON:
@@ -151,17 +173,36 @@ class Store:
             session = self.sessions.get(session_id)
             if session is None:
                 raise KeyError(f"the stand-in has no checkout session {session_id!r}")
+            mode = session["mode"]
             session.update(
                 status="complete",
                 payment_status=payment_status,
                 customer_details=_objects.customer_details(email),
             )
-            if session["mode"] == "payment":
+            # Checkout creates a Customer in subscription mode, or when asked to, unless given one.
+            if session["customer"] is None and (
+                mode == "subscription" or session["customer_creation"] == "always"
+            ):
+                customer = _billing.add_customer(self, email=email, name=None, id=None)
+                session["customer"] = customer["id"]
+            if mode == "payment":
                 session["payment_intent"] = _objects.new_id("pi_")
-            elif session["mode"] == "subscription":
-                session["subscription"] = _objects.new_id("sub_")
-                session["customer"] = session["customer"] or _objects.new_id("cus_", 14)
+            elif mode == "subscription" and session["subscription"] is None:
+                session["subscription"] = self._subscribe(session)["id"]
             return copy.deepcopy(session)
+
+    def _subscribe(self, session: JSON) -> JSON:
+        items = self.line_items[session["id"]]
+        data = self.subscription_data[session["id"]]
+        return _billing.subscribe(
+            self,
+            customer=session["customer"],
+            # One-time items are billed once, on the first invoice; only recurring ones stay.
+            items=[(i["price"], i["quantity"]) for i in items if i["price"]["recurring"]],
+            trial_period_days=data.get("trial_period_days"),
+            metadata=data.get("metadata"),
+            description=data.get("description"),
+        )
 
     def add_event(self, type: str, obj: JSON, *, created: int | None, id: str | None) -> JSON:
         with self.lock:
@@ -171,7 +212,35 @@ class Store:
 
     def find(self, id: str) -> JSON | None:
         """Any stored object by id, for `expand[]`."""
-        for table in (self.prices, self.products, self.sessions):
+        tables = (self.prices, self.products, self.sessions, self.customers, self.subscriptions)
+        for table in tables:
             if id in table:
                 return table[id]
         return None
+
+
+# Which Checkout Session parameters each ui_mode refuses, as the package's docstrings describe.
+_NOT_WITH_UI_MODE = {
+    "hosted_page": ("redirect_on_completion", "return_url"),
+    "embedded_page": ("cancel_url", "success_url"),
+    "elements": ("cancel_url", "success_url"),
+}
+
+
+def _check_ui_mode(params: JSON) -> None:
+    ui_mode = params.get("ui_mode", "hosted_page")
+    refused = [key for key in _NOT_WITH_UI_MODE.get(ui_mode, ()) if key in params]
+    if refused:
+        raise StripeError(
+            f"The following parameters are not supported with 'ui_mode: {ui_mode}': "
+            f"{', '.join(refused)}.",
+            param=refused[0],
+        )
+    redirect = params.get("redirect_on_completion", "always")
+    if redirect == "never" and "return_url" in params:
+        raise StripeError(
+            "`return_url` cannot be set when `redirect_on_completion` is `never`.",
+            param="return_url",
+        )
+    if ui_mode == "embedded_page" and redirect != "never" and "return_url" not in params:
+        raise missing_parameter("return_url")

@@ -12,7 +12,7 @@ import re
 import sys
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import (
     Annotated,
@@ -82,8 +82,9 @@ def _node(hint: Any) -> Node:
     if origin is list:
         return Node(array=_node(args[0]))
     if isinstance(origin, type) and issubclass(origin, (Mapping, StripeObject)):
-        # Dict[str, X] and UntypedStripeObject[X] (what metadata accepts) are free-form hashes.
-        return Node(hash=_node(args[-1]))
+        # Dict[str, X] and UntypedStripeObject[X] (what metadata accepts) are free-form hashes;
+        # an empty value is how Stripe deletes one key (`metadata[k]=`), so it always passes.
+        return Node(hash=replace(_node(args[-1]), empty_ok=True))
     if is_typeddict(hint):
         return Node(objects=(hint,))
     if hint in (str, int, bool, float, Decimal):
@@ -173,6 +174,11 @@ def _check_string(node: Node, value: str, path: str) -> Any:
         # responses; the API itself still rejects a value outside the enum, so we do too.
         if value in node.enum:
             return value
+        # `cancel_at` is `int | Literal["min_period_end", ...]`: a number is not an enum value.
+        for kind in node.scalars:
+            parsed = None if kind is str else _parse(kind, value)
+            if parsed is not None:
+                return parsed
         raise StripeError(f"Invalid {path}: must be one of {_one_of(node.enum)}", param=path)
     if str in node.scalars:
         return value

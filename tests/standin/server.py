@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _api
+from ._controls import Controls
 from ._errors import StripeError
 from ._forms import decode
 from ._http import Handler
@@ -39,7 +40,7 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class StripeStandIn:
+class StripeStandIn(Controls):
     """Serve a slice of Stripe's API on 127.0.0.1 for tests, with in-process controls.
 
     `with StripeStandIn() as standin:` starts it; point the client at it with
@@ -98,58 +99,7 @@ class StripeStandIn:
             raise RuntimeError("start the stand-in before asking for its url")
         return self._server.base_url
 
-    # --- what tests read ---
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every API request received, in order (including failed and replayed ones)."""
-        return self._store.requests
-
-    @property
-    def prices(self) -> dict[str, JSON]:
-        """Prices by id, oldest first."""
-        return self._store.prices
-
-    @property
-    def sessions(self) -> dict[str, JSON]:
-        """Checkout sessions by id, as the API would return them (line items aside)."""
-        return self._store.sessions
-
-    # --- what tests control ---
-
-    def add_price(
-        self,
-        *,
-        unit_amount: int = 1500,
-        currency: str = "usd",
-        recurring: dict[str, Any] | None = None,
-        lookup_key: str | None = None,
-        active: bool = True,
-        product_name: str = "T-shirt",
-        id: str | None = None,
-    ) -> JSON:
-        """Create a product and its price; `recurring={"interval": "month"}` makes it recurring."""
-        return self._store.add_price(
-            unit_amount=unit_amount,
-            currency=currency,
-            recurring=recurring,
-            lookup_key=lookup_key,
-            active=active,
-            product_name=product_name,
-            id=id,
-        )
-
-    def complete_session(
-        self, session_id: str, *, payment_status: str = "paid", email: str = "buyer@example.com"
-    ) -> JSON:
-        """Act as the buyer finishing Checkout. No event is added: tests choose their events."""
-        return self._store.complete_session(session_id, payment_status=payment_status, email=email)
-
-    def add_event(
-        self, type: str, obj: dict[str, Any], *, created: int | None = None, id: str | None = None
-    ) -> JSON:
-        """Append an Event wrapping a copy of `obj`, for `GET /v1/events` to list."""
-        return self._store.add_event(type, obj, created=created, id=id)
+    # --- what tests control, beyond the stored objects (see `Controls`) ---
 
     def fail_next(self, n: int = 1, *, status: int = 500, delay: float = 0.0) -> None:
         """Make the next `n` API requests sleep `delay` seconds, then answer `status`.

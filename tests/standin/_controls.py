@@ -1,0 +1,164 @@
+"""What tests read from and do to a running stand-in, besides injecting faults.
+
+`StripeStandIn` inherits these; they act on the store directly, under its lock, and hand out
+copies, so a test editing what it got back cannot change what the API serves.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from . import _billing
+from ._store import JSON, RecordedRequest, Store
+
+
+class Controls:
+    _store: Store
+
+    # --- what tests read ---
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every API request received, in order (including failed and replayed ones)."""
+        return self._store.requests
+
+    @property
+    def prices(self) -> dict[str, JSON]:
+        """Prices by id, oldest first."""
+        return self._store.prices
+
+    @property
+    def sessions(self) -> dict[str, JSON]:
+        """Checkout sessions by id, as the API would return them (line items aside)."""
+        return self._store.sessions
+
+    @property
+    def products(self) -> dict[str, JSON]:
+        """Products by id, oldest first."""
+        return self._store.products
+
+    @property
+    def customers(self) -> dict[str, JSON]:
+        """Customers by id, oldest first."""
+        return self._store.customers
+
+    @property
+    def subscriptions(self) -> dict[str, JSON]:
+        """Subscriptions by id, oldest first, canceled ones included."""
+        return self._store.subscriptions
+
+    @property
+    def portal_sessions(self) -> dict[str, JSON]:
+        """Billing portal sessions by id."""
+        return self._store.portal_sessions
+
+    @property
+    def webhook_endpoints(self) -> dict[str, JSON]:
+        """Webhook endpoints by id, oldest first; Stripe shows the secret only on create."""
+        return self._store.webhook_endpoints
+
+    # --- what tests control ---
+
+    def add_price(
+        self,
+        *,
+        unit_amount: int = 1500,
+        currency: str = "usd",
+        recurring: dict[str, Any] | None = None,
+        lookup_key: str | None = None,
+        active: bool = True,
+        product_name: str = "T-shirt",
+        id: str | None = None,
+    ) -> JSON:
+        """Create a product and its price; `recurring={"interval": "month"}` makes it recurring."""
+        return self._store.add_price(
+            unit_amount=unit_amount,
+            currency=currency,
+            recurring=recurring,
+            lookup_key=lookup_key,
+            active=active,
+            product_name=product_name,
+            id=id,
+        )
+
+    def complete_session(
+        self, session_id: str, *, payment_status: str = "paid", email: str = "buyer@example.com"
+    ) -> JSON:
+        """Act as the buyer finishing Checkout. No event is added: tests choose their events.
+
+        As Checkout does, this stores a new Customer (with `email`) when the session has none and
+        is in subscription mode or has `customer_creation="always"`, and in subscription mode a
+        Subscription to the session's recurring prices, whose id the session then names.
+        """
+        return self._store.complete_session(session_id, payment_status=payment_status, email=email)
+
+    def add_event(
+        self, type: str, obj: dict[str, Any], *, created: int | None = None, id: str | None = None
+    ) -> JSON:
+        """Append an Event wrapping a copy of `obj`, for `GET /v1/events` to list."""
+        return self._store.add_event(type, obj, created=created, id=id)
+
+    def add_customer(
+        self, *, email: str | None = None, name: str | None = None, id: str | None = None
+    ) -> JSON:
+        """Store a Customer, for the billing portal, subscriptions or `customer=` on Checkout."""
+        with self._store.lock:
+            customer = _billing.add_customer(self._store, email=email, name=name, id=id)
+            return copy.deepcopy(customer)
+
+    def add_subscription(
+        self,
+        *,
+        customer: str | None = None,
+        price: str,
+        quantity: int = 1,
+        status: str = "active",
+        trial_period_days: int | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> JSON:
+        """Store a Subscription to the recurring `price` (an id), as if bought at Checkout.
+
+        Without `customer` (an id the stand-in stores), a new customer is added for it.
+        """
+        with self._store.lock:
+            recurring = self._store.prices.get(price)
+            if recurring is None:
+                raise KeyError(f"the stand-in has no price {price!r}")
+            if recurring["recurring"] is None:
+                raise ValueError(f"price {price!r} is not recurring")
+            if customer is None:
+                customer = _billing.add_customer(self._store, email=None, name=None, id=None)["id"]
+            elif customer not in self._store.customers:
+                raise KeyError(f"the stand-in has no customer {customer!r}")
+            subscription = _billing.subscribe(
+                self._store,
+                customer=customer,
+                items=[(recurring, quantity)],
+                status=status,
+                trial_period_days=trial_period_days,
+                metadata=metadata,
+            )
+            return copy.deepcopy(subscription)
+
+    def add_webhook_endpoint(
+        self,
+        *,
+        url: str,
+        enabled_events: list[str] | None = None,
+        status: str = "enabled",
+        description: str | None = None,
+        api_version: str | None = None,
+        secret: str | None = None,
+    ) -> JSON:
+        """Store a webhook endpoint (all events by default); the answer includes its `secret`."""
+        with self._store.lock:
+            return _billing.add_webhook_endpoint(
+                self._store,
+                secret=secret,
+                url=url,
+                enabled_events=enabled_events or ["*"],
+                status=status,
+                description=description,
+                api_version=api_version,
+            )
