@@ -16,7 +16,7 @@ FORM = "application/x-www-form-urlencoded"
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body is over {limit // 1024} KiB.")
     body = bytearray()
     async for chunk in request.stream():
@@ -42,9 +42,14 @@ async def read_purchase(request: Request, limit: int) -> tuple[dict[str, Any], b
         except (UnicodeDecodeError, ValueError):
             raise BadRequest("The form body could not be read.", code="invalid_form") from None
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        data = json.loads(body, parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: 16 KiB of "[[[[…" nests deeper than the parser's stack.
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_json")
     return data, False
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python reads them, JSON has none

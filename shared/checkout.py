@@ -17,6 +17,7 @@ from .stripe_api import StripeGateway
 MAX_QUANTITY = 99
 SESSION_ID = re.compile(r"^cs_(test|live)_[A-Za-z0-9]{10,240}$")
 _PRICE_REF = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
+_QUANTITY = re.compile(r"[0-9]{1,3}")  # ASCII digits: a form field, not "٣" or "²"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
@@ -25,12 +26,12 @@ def parse_purchase(data: Mapping[str, Any]) -> tuple[str, int]:
     ref = data.get("priceId")
     if ref is None or ref == "":
         raise BadRequest("priceId is required.", code="missing_price")
-    if not isinstance(ref, str) or not _PRICE_REF.match(ref):
+    if not isinstance(ref, str) or not _PRICE_REF.fullmatch(ref):
         raise BadRequest("priceId must be a Stripe price ID or lookup key.", code="unknown_price")
     raw = data.get("quantity", 1)
     if raw in (None, ""):
         raw = 1
-    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 3:
+    if isinstance(raw, str) and _QUANTITY.fullmatch(raw.strip()):
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_QUANTITY:
         raise BadRequest(f"quantity must be a whole number from 1 to {MAX_QUANTITY}.", code="invalid_quantity")
@@ -48,6 +49,8 @@ def session_params(price: Price, quantity: int, site_url: str, *, embedded: bool
         # The webhook learns the items from here, so it never has to call Stripe back.
         "metadata": {ITEMS_METADATA_KEY: json.dumps(items, separators=(",", ":"))},
     }
+    if price.recurring and price.trial_days:
+        params["subscription_data"] = {"trial_period_days": price.trial_days}
     if embedded:
         # Embedded Checkout stays on the seller's page: no cancel page, one return URL. The mode
         # is `embedded_page` since API version 2026-03-25 (it was `embedded`).
@@ -65,7 +68,7 @@ def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
     """
     if header is None:
         return f"sc-{uuid.uuid4().hex}"
-    if not _IDEMPOTENCY_KEY.match(header):
+    if not _IDEMPOTENCY_KEY.fullmatch(header):
         raise BadRequest("Idempotency-Key must be 1 to 200 printable characters.", code="invalid_idempotency_key")
     digest = hashlib.sha256(f"{header}\n{price.id}\n{quantity}".encode()).hexdigest()[:40]
     return f"sc-{digest}"
@@ -95,7 +98,7 @@ def parse_ui_mode(data: Mapping[str, Any]) -> bool:
 
 
 def check_session_id(value: str | None) -> str:
-    if not value or not SESSION_ID.match(value):
+    if not value or not SESSION_ID.fullmatch(value):
         raise BadRequest("session_id must be a Checkout Session ID (cs_…).", code="invalid_session_id")
     return value
 

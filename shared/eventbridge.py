@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import BadRequest
 from .services import Services
-from .webhook import process
+from .webhook import is_event, process
 
 STRIPE_SOURCE_PREFIX = "aws.partner/stripe.com"
 
@@ -24,9 +24,9 @@ def handle(envelope: dict[str, Any], services: Services) -> dict[str, str]:
     if not isinstance(source, str) or not source.startswith(STRIPE_SOURCE_PREFIX):
         raise BadRequest("Not a Stripe event source.", code="invalid_source")
     event = envelope.get("detail")
-    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
-            and isinstance(event.get("created"), int) and isinstance((event.get("data") or {}).get("object"), dict)):
+    if not is_event(event):
         raise BadRequest("The EventBridge detail is not a Stripe event.", code="invalid_payload")
+    assert isinstance(event, dict)
     outcome = process(event, services.store, services.fulfiller,
                       lease_seconds=services.settings.event_lease_seconds)
     return {"event_id": event["id"], "outcome": outcome}

@@ -29,6 +29,7 @@ class Price:
     currency: str
     unit_amount: int | None
     product_name: str
+    trial_days: int | None = None
 
     @classmethod
     def from_stripe(cls, obj: dict[str, Any]) -> Price:
@@ -39,7 +40,15 @@ class Price:
             recurring=obj.get("type") == "recurring" or bool(obj.get("recurring")),
             currency=obj.get("currency") or "", unit_amount=obj.get("unit_amount"),
             product_name=name or obj.get("nickname") or obj["id"],
+            trial_days=_trial_days(obj),
         )
+
+
+def _trial_days(obj: dict[str, Any]) -> int | None:
+    # Trials belong to the subscription in today's API; `catalog sync` keeps the days on the price's
+    # metadata so the buy button needs to name nothing but the price.
+    raw = str((obj.get("metadata") or {}).get("trial_period_days") or "")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= 730 else None
 
 
 class PriceCatalog:

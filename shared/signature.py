@@ -62,7 +62,8 @@ def _parse(header: str) -> tuple[int | None, list[bytes]]:
         key, sep, value = part.strip().partition("=")
         if not sep:
             continue
-        if key == "t" and value.isdigit() and len(value) <= 12:
+        # isdigit() alone admits "²" and other digits int() refuses or reads differently.
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
         elif key == "v1" and len(value) == 64:
             signatures.append(value.encode("ascii", "replace"))

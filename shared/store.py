@@ -226,7 +226,18 @@ def _dump(item: Item) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeSerializer
 
     serializer = TypeSerializer()
-    return {k: serializer.serialize(v) for k, v in item.items()}
+    return {k: serializer.serialize(_numbers(v)) for k, v in item.items()}
+
+
+def _numbers(value: Any) -> Any:
+    # boto3 takes Decimal, not float; Stripe sends integers, but a float must not fail a write.
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
 
 
 def _load(item: dict[str, Any]) -> Item:
@@ -237,9 +248,9 @@ def _load(item: dict[str, Any]) -> Item:
 
 
 def _plain(value: Any) -> Any:
-    # DynamoDB hands numbers back as Decimal; everything we store is an integer.
+    # DynamoDB hands numbers back as Decimal; nearly everything we store is an integer.
     if isinstance(value, Decimal):
-        return int(value)
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -150,6 +150,7 @@ class StripeGateway:
         return self._call(lambda c: [e.to_dict() for e in c.v1.webhook_endpoints.list(
             params={"limit": 100}).auto_paging_iter()], "webhook_endpoint")
 
+
 def scrub(message: str) -> str:
     """Stripe's messages may quote a (masked) key; we show none of it."""
     return _KEYISH.sub("[redacted]", message)[:500]

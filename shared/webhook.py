@@ -36,13 +36,27 @@ def parse_event(payload: bytes, signature: str | None, secrets: tuple[Secret, ..
     """The verified event, or `InvalidSignature`/`BadRequest`. Nothing is parsed before verification."""
     verify(payload, signature, secrets, now=now)
     try:
-        event = json.loads(payload)
-    except ValueError:
+        event = json.loads(payload, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
         raise BadRequest("The webhook body is not JSON.", code="invalid_payload") from None
-    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
-            and isinstance(event.get("created"), int) and isinstance((event.get("data") or {}).get("object"), dict)):
+    if not is_event(event):
         raise BadRequest("The webhook body is not a Stripe event.", code="invalid_payload")
     return event
+
+
+def _no_constants(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON (and Stripe) never sends; as amounts they
+    # would blow up arithmetic far from here.
+    raise ValueError(f"{name} is not JSON")
+
+
+def is_event(value: Any) -> bool:
+    """Has the fields every handled path reads: an id, a type, a created time and a data object."""
+    if not isinstance(value, dict):
+        return False
+    data = value.get("data")
+    return (isinstance(value.get("id"), str) and bool(value["id"]) and isinstance(value.get("type"), str)
+            and type(value.get("created")) is int and isinstance(data, dict) and isinstance(data.get("object"), dict))
 
 
 def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int = 60,
@@ -50,7 +64,7 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
     """Apply one verified event exactly once. Returns `applied`, `duplicate` or `ignored`."""
     try:
         decision = decide(event)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         raise BadRequest("The event's object lacks the fields its type needs.", code="invalid_payload") from None
     if isinstance(decision, Ignored):
         telemetry.count("EventsIgnored")

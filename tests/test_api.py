@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import pytest
 from starlette.testclient import TestClient
@@ -439,3 +440,12 @@ def test_portal_refuses_open_sessions_and_orders_without_a_customer(client, stan
     error(client.post("/api/create-portal-session", json={"session_id": one_time}), 400, "no_customer")
     error(client.post("/api/create-portal-session", json={"session_id": "nope"}), 400, "invalid_session_id")
     error(client.post("/api/create-portal-session", json={}), 400, "invalid_session_id")
+
+
+def test_trial_days_from_the_price_metadata_start_the_subscription_with_a_trial(env, dynamo_store, standin):
+    trial = standin.add_price(unit_amount=900, product_name="Club", recurring={"interval": "month"},
+                              lookup_key=f"club-{uuid.uuid4().hex[:6]}")
+    standin.prices[trial["id"]]["metadata"] = {"trial_period_days": "14"}
+    client = make_client(dict(env, ALLOWED_PRICES=trial["id"]), dynamo_store)
+    assert client.post("/api/create-checkout-session", json={"priceId": trial["id"]}).status_code == 200
+    assert creates(standin)[-1]["params"]["subscription_data"] == {"trial_period_days": "14"}

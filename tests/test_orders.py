@@ -122,3 +122,7 @@ def test_decide_reads_invoice_subscription_in_old_and_new_shapes():
 def test_format_amount_knows_zero_decimal_currencies():
     assert format_amount(1250, "usd") == "12.50 USD"
     assert format_amount(500, "jpy") == "500 JPY"
+
+
+def test_format_amount_knows_three_decimal_currencies():
+    assert format_amount(1250, "kwd") == "1.250 KWD"
