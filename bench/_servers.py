@@ -1,0 +1,50 @@
+"""The local services the benchmarks call, in a process of their own: `python -m bench._servers`.
+
+A Stripe stand-in and a DynamoDB-compatible server (moto over loopback HTTP) run here, not in the
+process being measured, so their work never competes with it for the GIL. Prints one JSON line
+(their addresses, a price, the table) and serves until its standard input closes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+
+TABLE = "bench-checkout"
+MAX_LIFETIME = 900.0  # seconds: a parent that died without closing stdin does not leave us behind
+
+
+def main() -> int:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB request
+    from shared.store import DynamoStore
+    from tests.dynamo_server import LocalDynamo
+    from tests.standin import StripeStandIn
+
+    standin = StripeStandIn().start()
+    price = standin.add_price(unit_amount=1500, product_name="Bench T-shirt", id="price_bench_tshirt")
+    dynamo = LocalDynamo().start()
+    DynamoStore(TABLE, endpoint_url=dynamo.url, region="us-east-1").create_table()
+    print(json.dumps({"stripe": standin.url, "dynamodb": dynamo.url, "price": price["id"], "table": TABLE}),
+          flush=True)
+
+    done = threading.Event()
+
+    def wait_for_eof() -> None:
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=wait_for_eof, daemon=True).start()
+    done.wait(MAX_LIFETIME)
+    dynamo.stop()
+    standin.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Warm: one process, one request at a time, as a warm function instance serves them.
+
+    python -m bench.warm [-n 300]
+
+- create-session through the Lambda handler against the local Stripe stand-in, interleaved with the
+  same `checkout.sessions.create` made directly with a `stripe.StripeClient` configured as ours
+  (same HTTP client, retries, API version): what we add = ours − direct, at p50 and p99;
+- signed webhooks (a new `checkout.session.completed` each) through the Lambda handler against
+  DynamoDB (moto's server on loopback), with the number of DynamoDB calls each delivery makes and
+  what one conditional put costs on its own; redeliveries (duplicates) too;
+- the in-process cost of the webhook path excluding I/O, per event on a ~3 KB event: verify
+  (`shared.signature.verify`) + parse (`json.loads`) + decide (`shared.events.decide`), next to
+  `stripe.Webhook.construct_event` on the same payload; and the whole handler with an in-memory store.
+
+The local services run in a process of their own (bench/_servers.py), so they never compete with
+the measured process for its GIL. Requests per second are for one instance serving sequentially
+(1 / mean latency), which is how Lambda runs an instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ._common import (
+    SECRET_KEY,
+    SITE,
+    WEBHOOK_SECRET,
+    Deadline,
+    Services,
+    create_session_event,
+    function_env,
+    function_url_event,
+    machine_note,
+    median,
+    percentile,
+    signed_body,
+    stripe_event,
+    webhook_event,
+)
+
+TIME_BUDGET = 90.0
+TARGET_WEBHOOK_US = 200.0
+TARGET_CREATE_ADDS_MS = 2.0
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """fds 1 and 2 to /dev/null while measuring: the log and EMF lines are written (their cost
+    counts, as on Lambda, where they go to CloudWatch), but no terminal slows them down."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (devnull, *saved):
+            os.close(fd)
+
+
+class DynamoCalls:
+    """Counts DynamoDB API calls by operation, through botocore's event hooks on boto3's default session."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        self.counts: dict[str, int] = {}
+        # Clients copy their session's handlers when built: this runs before our store builds its client.
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        self.counts[operation] = self.counts.get(operation, 0) + 1
+
+    def per(self, n: int) -> str:
+        total = sum(self.counts.values()) / max(n, 1)
+        parts = ", ".join(f"{op} {c / max(n, 1):.1f}" for op, c in sorted(self.counts.items()))
+        return f"{total:.1f}" + (f" ({parts})" if parts else "")
+
+
+def timed(fn: Callable[..., Any], *args: Any) -> float:
+    return clock(fn, *args)[0]
+
+
+def clock(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """(seconds, result) of one call."""
+    start = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - start, result
+
+
+def summary(label: str, seconds: list[float]) -> str:
+    mean = sum(seconds) / len(seconds)
+    return (f"  {label:58} p50 {median(seconds) * 1000:6.2f} ms  p99 {percentile(seconds, 99) * 1000:6.2f} ms  "
+            f"{1 / mean:7.0f} req/s  (n={len(seconds)})")
+
+
+def per_op_us(fn: Callable[[], Any], *, loops: int = 2000, repeats: int = 7) -> float:
+    """Microseconds per call: the median of `repeats` timings of `loops` calls."""
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        timings.append((time.perf_counter() - start) / loops)
+    return median(timings) * 1e6
+
+
+def check(response: dict[str, Any], status: int, what: str) -> None:
+    if response["statusCode"] != status:
+        raise SystemExit(f"warm: {what} answered {response['statusCode']}: {response['body'][:300]}")
+
+
+def bench_create(info: dict[str, str], n: int, deadline: Deadline, calls: DynamoCalls,
+                 out: Callable[[str], None]) -> dict[str, float]:
+    import stripe
+    from mangum import Mangum
+
+    from functions.aws_lambda import handler as lambda_handler
+    from shared.app import create_app
+    from shared.checkout import session_params
+    from shared.prices import Price
+    from shared.services import Services as AppServices
+    from shared.stripe_api import API_VERSION
+
+    unlimited: Any = Mangum(create_app(AppServices(environ=function_env(info, RATE_LIMIT="off"))), lifespan="off")
+    handler: Any = lambda_handler
+    direct = stripe.StripeClient(SECRET_KEY, stripe_version=API_VERSION, base_addresses={"api": info["stripe"]},
+                                 max_network_retries=2, http_client=stripe.RequestsClient(timeout=10))
+    price = Price.from_stripe(direct.v1.prices.retrieve(info["price"], params={"expand": ["product"]}).to_dict())
+    params = session_params(price, 1, SITE)
+
+    def ours() -> None:
+        check(handler(create_session_event(info["price"]), None), 200, "create-session")
+
+    def ours_unlimited() -> None:
+        check(unlimited(create_session_event(info["price"]), None), 200, "create-session (RATE_LIMIT=off)")
+
+    def straight() -> None:
+        key = f"sc-{uuid.uuid4().hex}"
+        direct.v1.checkout.sessions.create(params=params, options={"idempotency_key": key})  # type: ignore[arg-type]
+
+    def health() -> None:
+        check(handler(function_url_event("GET", "/api/health", ""), None), 200, "health")
+
+    runs: dict[str, list[float]] = {"ours": [], "unlimited": [], "direct": [], "health": []}
+    fns = {"ours": ours, "unlimited": ours_unlimited, "direct": straight, "health": health}
+    with quiet():
+        for fn in fns.values():  # warm: clients built, price cached, connections open
+            for _ in range(5):
+                fn()
+        calls.counts.clear()
+        for _ in range(n):
+            if deadline.passed():
+                break
+            for key, fn in fns.items():  # interleaved: drift affects all alike
+                runs[key].append(timed(fn))
+    out("\nWarm create-session (Lambda handler → Stripe stand-in on loopback)")
+    out(summary("ours, through functions.aws_lambda.handler", runs["ours"]))
+    out(summary("ours, RATE_LIMIT=off", runs["unlimited"]))
+    out(summary("direct StripeClient.v1.checkout.sessions.create (Stripe's time)", runs["direct"]))
+    out(summary("GET /api/health through the handler (adapter + app only)", runs["health"]))
+    out("  DynamoDB calls per create-session, rate limit on (RATE_LIMIT=off makes none): "
+        + calls.per(len(runs["ours"])))
+    adds = {k: (median(runs[k]) - median(runs["direct"])) * 1000 for k in ("ours", "unlimited")}
+    adds99 = {k: (percentile(runs[k], 99) - percentile(runs["direct"], 99)) * 1000 for k in ("ours", "unlimited")}
+    for key, label in (("ours", "as configured (rate limit on)"), ("unlimited", "RATE_LIMIT=off")):
+        verdict = "met" if adds[key] <= TARGET_CREATE_ADDS_MS else "MISSED"
+        out(f"  what we add to Stripe's time, {label}: p50 {adds[key]:+.2f} ms, p99 {adds99[key]:+.2f} ms "
+            f"(target ≤ {TARGET_CREATE_ADDS_MS:.0f} ms at p50): {verdict}")
+    return {"create_adds_p50_ms": adds["ours"], "create_adds_nolimit_p50_ms": adds["unlimited"],
+            "create_p50_ms": median(runs["ours"]) * 1000, "direct_p50_ms": median(runs["direct"]) * 1000}
+
+
+def bench_webhook(info: dict[str, str], n: int, deadline: Deadline, calls: DynamoCalls,
+                  out: Callable[[str], None]) -> dict[str, float]:
+    from functions.aws_lambda import handler as lambda_handler
+    from shared.store import DynamoStore
+
+    handler: Any = lambda_handler
+
+    events = [webhook_event() for _ in range(n)]
+    delivered: list[dict[str, Any]] = []
+    fresh: list[float] = []
+    with quiet():
+        for event in events[:5]:
+            check(handler(event, None), 200, "webhook")
+        calls.counts.clear()
+        for event in events[5:]:
+            if deadline.passed():
+                break
+            seconds, response = clock(handler, event, None)
+            check(response, 200, "webhook")
+            fresh.append(seconds)
+            delivered.append(event)
+    per_event = {op: c / len(fresh) for op, c in calls.counts.items()}
+    duplicates: list[float] = []
+    with quiet():
+        for event in delivered[: max(20, n // 4)]:
+            seconds, response = clock(handler, event, None)
+            duplicates.append(seconds)
+            if '"duplicate"' not in response.get("body", ""):
+                raise SystemExit(f"warm: a redelivery was not a duplicate: {response.get('body')}")
+
+    store = DynamoStore(info["table"], endpoint_url=info["dynamodb"], region="us-east-1")
+    store.client.put_item(TableName=info["table"], Item={"pk": {"S": "BENCH#warm"}})
+    put = [timed(lambda: store.client.put_item(
+        TableName=info["table"], Item={"pk": {"S": f"BENCH#{uuid.uuid4().hex}"}},
+        ConditionExpression="attribute_not_exists(pk)")) for _ in range(100)]
+
+    out("\nWarm webhooks (Lambda handler → DynamoDB: moto's server on loopback)")
+    out(summary("new event (checkout.session.completed), applied", fresh))
+    out(summary("redelivery of an applied event (duplicate)", duplicates))
+    out(summary("one conditional put_item, direct boto3 (DynamoDB's time)", put))
+    total = sum(per_event.values())
+    out(f"  DynamoDB calls per new event: {total:.1f} (" +
+        ", ".join(f"{op} {c:.1f}" for op, c in sorted(per_event.items())) + ")"
+        f" → ≈ {total * median(put) * 1000:.1f} ms of the p50 is DynamoDB round trips")
+    return {"webhook_p50_ms": median(fresh) * 1000, "webhook_p99_ms": percentile(fresh, 99) * 1000,
+            "dynamodb_calls_per_event": total, "put_p50_ms": median(put) * 1000}
+
+
+def bench_in_process(info: dict[str, str], out: Callable[[str], None]) -> dict[str, float]:
+    import stripe
+    from mangum import Mangum
+
+    from shared.app import create_app
+    from shared.events import decide
+    from shared.fulfilment import Fulfiller
+    from shared.services import Services as AppServices
+    from shared.settings import Secret, Settings
+    from shared.signature import verify
+    from tests.fakes import MemoryStore
+
+    event = stripe_event()
+    payload, header = signed_body(event)
+    secrets = (Secret(WEBHOOK_SECRET),)
+
+    def ours() -> None:
+        verify(payload, header, secrets)
+        decide(json.loads(payload))
+
+    parts = {
+        "verify (shared.signature.verify)": per_op_us(lambda: verify(payload, header, secrets)),
+        "parse (json.loads)": per_op_us(lambda: json.loads(payload)),
+        "decide (shared.events.decide)": per_op_us(lambda: decide(event)),
+    }
+    whole = per_op_us(ours)
+    theirs = per_op_us(lambda: stripe.Webhook.construct_event(payload, header, WEBHOOK_SECRET), loops=500)
+
+    settings = Settings.from_env(function_env(info))
+    app = create_app(AppServices(settings, store=MemoryStore(), fulfiller=Fulfiller([])))
+    memory: Any = Mangum(app, lifespan="off")
+    deliveries = [webhook_event() for _ in range(300)]
+    with quiet():
+        for delivery in deliveries[:20]:
+            check(memory(delivery, None), 200, "webhook (memory store)")
+        timings = []
+        for delivery in deliveries[20:]:
+            seconds, response = clock(memory, delivery, None)
+            check(response, 200, "webhook (memory store)")
+            timings.append(seconds)
+        app_us = median(timings) * 1e6
+
+    out(f"\nWebhook path in process, excluding I/O ({len(payload)} byte event; median of 7 × 2000 calls)")
+    for label, value in parts.items():
+        out(f"  {label:58} {value:8.1f} µs")
+    verdict = "met" if whole <= TARGET_WEBHOOK_US else "MISSED"
+    out(f"  {'verify + parse + decide, together':58} {whole:8.1f} µs   "
+        f"(target ≤ {TARGET_WEBHOOK_US:.0f} µs): {verdict}")
+    out(f"  {'stripe.Webhook.construct_event, same payload':58} {theirs:8.1f} µs   ({theirs / whole:.0f}× ours)")
+    out(f"  {'whole Lambda handler, in-memory store (Mangum+Starlette+all)':58} {app_us:8.1f} µs")
+    return {"webhook_in_process_us": whole, "construct_event_us": theirs, "handler_memory_store_us": app_us}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Warm-latency benchmark (issue #7).")
+    parser.add_argument("-n", type=int, default=300, help="requests per measured kind (default 300)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    print(f"Warm — one process, sequential requests — {machine_note()}", flush=True)
+    deadline = Deadline(TIME_BUDGET)
+    with Services() as info:
+        os.environ.update(function_env(info))
+        figures = bench_in_process(info, print)
+        calls = DynamoCalls()
+        figures.update(bench_create(info, args.n, deadline, calls, print))
+        figures.update(bench_webhook(info, args.n, deadline, calls, print))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(figures, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
