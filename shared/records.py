@@ -79,18 +79,14 @@ def apply_payment_change(store: Store, pc: PaymentChange) -> Order | None:
 
 
 def link_payment(store: Store, payment_intent: str, session_id: str) -> list[Change]:
-    """Link the payment intent to its session; returns the changes parked there so far."""
-    key = f"PAYMENT#{payment_intent}"
-    seen: list[Change] = []
+    """Link the payment intent to its session; returns the changes parked there so far.
 
-    def link(current: Item | None) -> Item | None:
-        seen[:] = [Change.from_dict(p) for p in (current or {}).get("parked", [])]
-        if current and current.get("session_id") == session_id:
-            return None
-        return {**(current or {}), "payment_intent": payment_intent, "session_id": session_id}
-
-    update(store, key, link)
-    return seen
+    One unconditional write that bumps the version: a refund parking itself at the same moment
+    holds the old version, so its write fails and, reading again, it finds the link.
+    """
+    linked = store.set_fields(f"PAYMENT#{payment_intent}", {"payment_intent": payment_intent,
+                                                             "session_id": session_id})
+    return [Change.from_dict(p) for p in linked.get("parked", [])]
 
 
 def apply_subscription_change(store: Store, sc: SubscriptionChange) -> Item:

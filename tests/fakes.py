@@ -71,6 +71,28 @@ class MemoryStore:
             item.pop("claim_token"), item.pop("claim_until", None)
             item.update(done_at=now, version=item["version"] + 1)
 
+    def complete(self, key: str, *, now: int) -> Claim:
+        self._check()
+        with self.lock:
+            item = self.items.get(key)
+            if item is None:
+                return Claim.IN_PROGRESS
+            if item.get("done_at") is not None:
+                return Claim.DONE
+            if item.get("claim_until", 0) >= now:
+                return Claim.IN_PROGRESS
+            item.pop("claim_token", None), item.pop("claim_until", None)
+            item.update(done_at=now, version=item["version"] + 1)
+            return Claim.CLAIMED
+
+    def set_fields(self, key: str, fields: dict[str, Any]) -> dict[str, Any]:
+        self._check()
+        with self.lock:
+            item = self.items.setdefault(key, {"pk": key})
+            item.update(copy.deepcopy(fields))
+            item["version"] = item.get("version", 0) + 1
+            return copy.deepcopy(item)
+
     def release(self, key: str, token: str) -> None:
         self._check()
         with self.lock:

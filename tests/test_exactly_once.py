@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -191,3 +192,45 @@ def test_success_page_and_webhook_racing_fulfil_once(store, fulfiller, hook):
                 future.result()
         assert order(store, session["id"])["done_at"] is not None
         assert hook.calls.count(session["id"]) == 1
+
+
+def test_with_no_actions_one_write_marks_the_order_fulfilled_once(store):
+    from shared.fulfilment import FulfilmentBusy
+
+    session = make_session()
+    process(make_event("checkout.session.completed", dict(session, payment_status="unpaid")), store, Fulfiller([]))
+    paid = process(make_event("checkout.session.async_payment_succeeded", session), store, Fulfiller([]))
+    assert paid == "applied"
+    order = store.get(order_key(session["id"]))
+    assert order["done_at"] is not None
+    # Every later trigger finds it done, concurrently or not.
+    results = []
+    with ThreadPoolExecutor(8) as pool:
+        for future in [pool.submit(Fulfiller([]).fulfil_if_due, store, order) for _ in range(16)]:
+            try:
+                results.append(future.result())
+            except FulfilmentBusy:
+                results.append("busy")
+    assert results == [False] * 16
+
+
+def test_refund_parked_while_its_session_links_is_never_lost(store, fulfiller):
+    """The refund and the completion race on the PAYMENT item: whichever lands second sees the other."""
+    for _ in range(10):
+        session = make_session(payment_intent=f"pi_race_{uuid.uuid4().hex[:8]}")
+        completed = make_event("checkout.session.completed", session)
+        refunded = make_event("charge.refunded", make_charge(session["payment_intent"]))
+        barrier = threading.Barrier(2)
+
+        def deliver(event):
+            barrier.wait()
+            for _ in range(200):
+                try:
+                    return process(event, store, fulfiller)
+                except EventInProgress:
+                    time.sleep(0.005)
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(deliver, [completed, refunded]))
+        assert outcomes == ["applied", "applied"]
+        assert order(store, session["id"])["status"] == "refunded"
