@@ -1,0 +1,68 @@
+"""What each request path imports on a cold start (the benchmark's finding, kept true):
+the webhook never imports stripe, and create-session without the rate limit never imports boto3."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import base64, json, sys
+from functions.aws_lambda import handler
+event = json.loads(sys.stdin.read())
+response = handler(event, None)
+# httpx is left out: stripe imports it whenever it is installed, as it is here for the tests, and the
+# deployed bundle does not have it. Powertools' package __init__ names its tracer module; the X-Ray
+# SDK behind a Tracer is what would cost, and it must stay out.
+loaded = sorted(name for name in ("stripe", "boto3", "botocore", "moto", "uvicorn", "yaml", "pytest",
+                                  "aws_xray_sdk") if name in sys.modules)
+print(json.dumps({"status": response["statusCode"], "loaded": loaded}))
+"""
+
+
+def first_request(event: dict, **env: str) -> dict:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "DYNAMODB_"))}
+    environment.update(PYTHONPATH=str(ROOT), POWERTOOLS_METRICS_DISABLED="true", **env)
+    result = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps(event), capture_output=True, text=True,
+                            cwd=ROOT, env=environment, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def function_url_event(path: str, body: bytes, headers: dict[str, str]) -> dict:
+    import base64
+
+    event = json.loads((ROOT / "tests" / "platform_events" / "function_url.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["headers"] = {**{k: v for k, v in event["headers"].items() if k != "content-length"}, **headers}
+    event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    return event
+
+
+def test_the_webhook_path_never_imports_stripe(local_dynamo, dynamo_store):
+    from tests.fakes import make_event, make_session, signed
+
+    body, headers = signed(make_event("checkout.session.completed", make_session()), WEBHOOK_SECRET)
+    answer = first_request(function_url_event("/api/webhook", body, {k.lower(): v for k, v in headers.items()}),
+                           STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, DYNAMODB_ENDPOINT_URL=local_dynamo.url,
+                           DYNAMODB_TABLE=dynamo_store.table)
+    assert answer["status"] == 200
+    assert answer["loaded"] == ["boto3", "botocore"]  # what it truly needs, and nothing more
+
+
+def test_create_session_without_the_rate_limit_never_imports_boto3(standin, catalog):
+    body = json.dumps({"priceId": catalog["tshirt"]["id"]}).encode()
+    answer = first_request(function_url_event("/api/create-checkout-session", body,
+                                              {"content-type": "application/json"}),
+                           STRIPE_SECRET_KEY=SECRET_KEY, STRIPE_API_BASE=standin.url,
+                           ALLOWED_PRICES=catalog["tshirt"]["id"], SITE_URL="https://shop.example.com",
+                           RATE_LIMIT="off")
+    assert answer["status"] == 200
+    assert answer["loaded"] == ["stripe"]
