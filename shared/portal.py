@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import BadRequest
+from .errors import BadRequest, NotFound
 from .stripe_api import StripeGateway
 
 
@@ -22,8 +22,12 @@ def portal_url(gateway: StripeGateway, session_id: str, site_url: str) -> str:
     if not customer:
         raise BadRequest("This order has no customer account to manage (one-time purchases have none).",
                          code="no_customer")
-    return gateway.create_portal_session(
-        customer, return_url=f"{site_url}/success.html?session_id={session_id}")["url"]
+    try:
+        portal = gateway.create_portal_session(customer, return_url=f"{site_url}/success.html?session_id={session_id}")
+    except NotFound:
+        # The customer was deleted at Stripe since the purchase: nothing left to manage.
+        raise BadRequest("This order's customer account no longer exists.", code="no_customer") from None
+    return str(portal["url"])
 
 
 def _id(value: Any) -> str | None:
