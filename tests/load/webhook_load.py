@@ -3,7 +3,7 @@
     python -m tests.load.webhook_load [--orders 1000] [--senders 16] [--duplicates 0.2] [--seed 7]
 
 Each order gets four events (a purchase, then refunds, disputes, expiry or a delayed payment), so the
-default 1,000 orders make 4,000 events; 20 % more deliveries are duplicates (5,000 in all), shuffled,
+default 1,000 orders make 4,000 events, and with 20 % of deliveries duplicates, 5,000 in all, shuffled,
 sent by 16 concurrent senders that retry what does not get a 2xx, as Stripe does. Afterwards every
 order must exist once, with its correct final status and exactly one fulfilment. Loopback only;
 bounded in count and time.
@@ -123,7 +123,8 @@ def run(orders: int = 1000, senders: int = 16, duplicates: float = 0.2, seed: in
             session_id, made = order_events(kind, base + n)
             expected[session_id] = KINDS[kind]
             events += made
-        deliveries = events + rng.sample(events, int(len(events) * duplicates))
+        # `duplicates` is the share of all deliveries that repeat one: 20 % of 5,000 is 1,000 repeats.
+        deliveries = events + rng.sample(events, round(len(events) * duplicates / (1 - duplicates)))
         rng.shuffle(deliveries)
         result = _send(server.url, deliveries, senders)
         return _check(store, expected, hook, result, quiet)
