@@ -40,10 +40,11 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
         if from_form:
             data.pop("uiMode", None)  # embedded Checkout needs the script; a plain form gets the hosted page
+        from .checkout import create_session
+
         site = settings.require("site_url")
-        catalog = services.catalog
-        created = await run_in_threadpool(
-            _create, catalog, services.gateway, site, data, request.headers.get("idempotency-key"))
+        created = await run_in_threadpool(create_session, services.catalog, services.gateway, site, data,
+                                          request.headers.get("idempotency-key"))
         if from_form:
             return RedirectResponse(created["url"], status_code=303, headers=_cors(request, settings))
         return JSONResponse(created, headers=_cors(request, settings))
@@ -61,12 +62,7 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             order = record_session(services.store, services.fulfiller, session)
             return summary(session, order)
 
-        try:
-            body = await run_in_threadpool(load)
-        except ApiError as exc:
-            if exc.status_code == 404:
-                exc.code = "session_not_found"
-            raise
+        body = await run_in_threadpool(load)  # Stripe's 404 arrives as `session_not_found`
         headers = {"Cache-Control": "no-store", **_cors(request, settings)}
         return JSONResponse(body, headers=headers)
 
@@ -204,12 +200,6 @@ def _pages(directory: str, services: Services) -> Any:
         await files(scope, receive, send_with_headers)
 
     return app
-
-
-def _create(catalog: Any, gateway: Any, site: Any, data: dict[str, Any], key: str | None) -> dict[str, str]:
-    from .checkout import create_session
-
-    return create_session(catalog, gateway, site, data, key)
 
 
 def _cors(request: Request, settings: Any) -> dict[str, str]:
