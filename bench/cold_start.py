@@ -16,9 +16,11 @@ stripe`, `import boto3` + one DynamoDB client, and Stripe's sample server (bench
 through Flask's test client.
 
 Children run with `python -S` against requirements.txt installed alone (bench/_sites.py), as a
-function is deployed, not in the dev venv. When dist/lambda.zip exists, our two paths are also run
-from it unpacked as Lambda unpacks it: without bytecode (Lambda's /var/task is read-only, so every
-cold start compiles every module it imports) and with bytecode compiled in.
+function is deployed, not in the dev venv. Our two paths are also run from a Lambda zip unpacked as
+Lambda unpacks it, built by scripts/package_lambda.py for this Python (bytecode only loads in the
+version that compiled it): without bytecode (Lambda's /var/task is read-only, so every cold start
+compiles every module it imports), with the bytecode the script ships, and with every module compiled.
+Without the script, dist/lambda.zip as it is, and compiled.
 """
 
 from __future__ import annotations
@@ -196,7 +198,7 @@ def event_files(kind: str | None, info: dict[str, str], folder: str) -> list[str
 
 
 def build_variants(info: dict[str, str], *, flask: Path | None, runtime: Path | None,
-                   bundle: Path | None, bundle_pyc: Path | None) -> list[Variant]:
+                   bundle: Path | None, bundle_pyc: Path | None, bundle_shipped: Path | None = None) -> list[Variant]:
     flags = ["-S"] if runtime else []
     paths = [str(runtime)] if runtime else []
     env = function_env(info, PYTHONPATH=os.pathsep.join(paths))
@@ -234,11 +236,13 @@ def build_variants(info: dict[str, str], *, flask: Path | None, runtime: Path | 
             Variant("flask-webhook", "Flask sample: webhook", [*app, "flask"], flask_env,
                     events="webhook", expect=(200,)),
         ]
-    for folder, tag in ((bundle, "zip"), (bundle_pyc, "zip+pyc")):
+    whats = {"zip": "lambda.zip, no .pyc", "zip-shipped": "lambda.zip, the .pyc it ships",
+             "zip+pyc": "lambda.zip + every module compiled"}
+    for folder, tag in ((bundle, "zip"), (bundle_shipped, "zip-shipped"), (bundle_pyc, "zip+pyc")):
         if folder is None:
             continue
         zenv = function_env(info, PYTHONPATH=os.pathsep.join(paths), PYTHONDONTWRITEBYTECODE="1")
-        what = "lambda.zip as deployed, no .pyc" if tag == "zip" else "lambda.zip + compiled .pyc"
+        what = whats[tag]
         for kind in ("create", "webhook"):
             variants.append(Variant(f"{tag}-{kind}", f"ours: {kind} ({what})",
                                     [*app, "ours"], zenv, cwd=folder, events=kind, expect=(200,)))
@@ -355,11 +359,17 @@ def report(variants: dict[str, Variant], rounds: int, trees: dict[str, list[_imp
             out(f"  {kind:8} ours / Flask sample = {stat(ours) * 1000:.1f} / {stat(base) * 1000:.1f} ms = "
                 f"{ratio:.2f}  ({'faster' if ratio < 1 else 'SLOWER'}; target < 1)")
     for kind in ("create", "webhook"):
-        plain, zipped, compiled = (variants.get(f"{p}-{kind}") for p in ("ours", "zip", "zip+pyc"))
+        zipped, shipped, compiled = (variants.get(f"{p}-{kind}") for p in ("zip", "zip-shipped", "zip+pyc"))
         if zipped and compiled and zipped.answers and compiled.answers:
-            out(f"  {kind:8} from lambda.zip: {stat(zipped) * 1000:.1f} ms without .pyc, "
-                f"{stat(compiled) * 1000:.1f} ms with: bytecode in the zip saves "
-                f"{(stat(zipped) - stat(compiled)) * 1000:.1f} ms per cold start")
+            line = f"  {kind:8} from lambda.zip: {stat(zipped) * 1000:.1f} ms without .pyc"
+            if shipped and shipped.answers:
+                saved = (stat(zipped) - stat(shipped)) * 1000
+                figures[f"{kind}_shipped_pyc_saves_ms"] = saved
+                line += f", {stat(shipped) * 1000:.1f} ms with the .pyc package_lambda.py ships (saves {saved:.1f} ms)"
+            saved_all = (stat(zipped) - stat(compiled)) * 1000
+            figures[f"{kind}_all_pyc_saves_ms"] = saved_all
+            out(line + f", {stat(compiled) * 1000:.1f} ms with every module compiled (saves {saved_all:.1f} ms) "
+                "per cold start")
 
     out("\nModules no request on the path needs, present after the first answer")
     for kind in ("create", "webhook"):
@@ -398,7 +408,9 @@ def report(variants: dict[str, Variant], rounds: int, trees: dict[str, list[_imp
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Cold-start benchmark (issue #7).")
     parser.add_argument("--runs", type=int, default=15, help="runs per variant (default 15)")
-    parser.add_argument("--no-zip", action="store_true", help="skip the dist/lambda.zip variants")
+    parser.add_argument("--no-zip", action="store_true", help="skip the lambda.zip variants")
+    parser.add_argument("--zip-only", action="store_true",
+                        help="only the lambda.zip variants (and python -c pass, ours from the runtime site)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -411,21 +423,32 @@ def main(argv: list[str] | None = None) -> int:
               "stripe also imports httpx (+ click, pygments). Figures will be pessimistic.")
     if flask is None and runtime is not None:
         print("  ! Flask could not be installed: no Flask baseline.")
-    bundle = bundle_pyc = None
+    bundle = bundle_pyc = bundle_shipped = None
     if not args.no_zip:
-        bundle, bundle_pyc = _sites.lambda_bundle(bytecode=False), _sites.lambda_bundle(bytecode=True)
+        plain, shipped = _sites.local_zip(bytecode=False), _sites.local_zip(bytecode=True)
+        if plain is not None:  # built for this Python: the .pyc it ships can load here
+            bundle = _sites.lambda_bundle(bytecode=False, zip_path=plain, name="nopyc")
+            bundle_pyc = _sites.lambda_bundle(bytecode=True, zip_path=plain, name="nopyc")
+            if shipped is not None:
+                bundle_shipped = _sites.lambda_bundle(bytecode=False, zip_path=shipped, name="shipped")
+        else:
+            bundle, bundle_pyc = _sites.lambda_bundle(bytecode=False), _sites.lambda_bundle(bytecode=True)
         if bundle is None:
             print("  (no dist/lambda.zip: run scripts/package_lambda.py, or python -m bench.sizes, for the zip rows)")
 
     with Services() as info, tempfile.TemporaryDirectory(prefix="bench-events-") as folder:
         if flask is None and runtime is None:
             flask = Path(sys.prefix)  # the dev venv has Flask (moto's server brings it)
-        variants = build_variants(info, flask=flask, runtime=runtime, bundle=bundle, bundle_pyc=bundle_pyc)
+        variants = build_variants(info, flask=flask, runtime=runtime, bundle=bundle, bundle_pyc=bundle_pyc,
+                                  bundle_shipped=bundle_shipped)
+        if args.zip_only:
+            variants = [v for v in variants if v.key.startswith("zip") or v.key in ("pass", "ours-create",
+                                                                                      "ours-webhook")]
         print(f"  {len(variants)} variants × {args.runs} runs …", flush=True)
         rounds = measure(variants, info, args.runs, folder)
         by_key = {v.key: v for v in variants}
-        trees = {key: importtime(by_key[key], info, folder)
-                 for key in ("ours-create", "ours-create-nolimit", "ours-webhook")}
+        traced = () if args.zip_only else ("ours-create", "ours-create-nolimit", "ours-webhook")
+        trees = {key: importtime(by_key[key], info, folder) for key in traced if key in by_key}
     figures = report(by_key, rounds, trees)
     print(f"\n({machine_note()})")
     if args.json:

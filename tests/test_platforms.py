@@ -433,14 +433,131 @@ def test_bundle_holds_our_packages_and_prunes_the_rest(tmp_path):
     assert zipfile.ZipFile(one).testzip() is None
 
 
-def test_lambda_bundle_serves_from_a_bare_interpreter(tmp_path):
-    """The real build (arm64 wheels from PyPI), then health and a bad-signature webhook from the unzipped bundle
-    with no site-packages at all: nothing a request needs is missing, and no test-only package is inside."""
-    output = tmp_path / "lambda.zip"
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "package_lambda.py"), "--smoke", "--output",
-                             str(output)], capture_output=True, text=True, timeout=300)
+THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+TAG = sys.implementation.cache_tag  # cpython-311 here
+
+
+def run_package(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "package_lambda.py"), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def runtime_build(tmp_path_factory):
+    """The real build for serverless.yml's runtime (arm64 wheels from PyPI), smoke-tested. Here, with another
+    Python than the runtime's, it can ship no bytecode."""
+    output = tmp_path_factory.mktemp("runtime") / "lambda.zip"
+    version = package_lambda.PYTHON_VERSION if THIS_PYTHON != package_lambda.PYTHON_VERSION else "3.12"
+    result = run_package("--smoke", "--output", str(output), "--python-version", version)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "GET /api/health -> 200" in result.stdout and "POST /api/webhook -> 400" in result.stdout
+    return result, output, version
+
+
+@pytest.fixture(scope="module")
+def bytecode_build(tmp_path_factory):
+    """The real build for *this* Python, which can compile the bytecode it ships, smoke-tested."""
+    output = tmp_path_factory.mktemp("bytecode") / "lambda.zip"
+    result = run_package("--smoke", "--output", str(output), "--python-version", THIS_PYTHON)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, output
+
+
+def test_lambda_bundle_serves_from_a_bare_interpreter(runtime_build):
+    """Health, create-session (Stripe stand-in) and webhooks from the unzipped bundle with no site-packages at
+    all: nothing a request needs is missing, and no test-only package is inside."""
+    result, output, _ = runtime_build
+    assert "GET /api/health (health) -> 200" in result.stdout
+    assert "POST /api/create-checkout-session (create) -> 200" in result.stdout
+    assert "POST /api/webhook (webhook) -> 503" in result.stdout  # through botocore to a DynamoDB without the table
+    assert "POST /api/webhook (bad_signature) -> 400" in result.stdout
     names = zipfile.ZipFile(output).namelist()
     assert "functions/aws_lambda.py" in names and "mangum/__init__.py" in names
     assert not {n.split("/")[0] for n in names} & {"boto3", "botocore", "moto", "pytest", "uvicorn", "httpx"}
+    assert names == sorted(names)
+    assert {info.date_time for info in zipfile.ZipFile(output).infolist()} == {package_lambda.FIXED_TIME}
+
+
+def test_build_for_another_python_has_no_bytecode_and_says_what_that_costs(runtime_build):
+    result, output, version = runtime_build
+    assert not [n for n in zipfile.ZipFile(output).namelist() if n.endswith(".pyc")]
+    warning = " ".join(result.stderr.split())
+    assert "WARNING: no bytecode in this zip" in warning and f"this is Python {THIS_PYTHON}" in warning
+    assert "+258 ms" in warning and f"uv run --python {version} python scripts/package_lambda.py" in warning
+    assert json.loads(result.stdout.strip().splitlines()[-1])["pyc_files"] == 0
+
+
+def test_bytecode_replaces_the_sources_of_what_the_request_paths_import(bytecode_build):
+    result, output = bytecode_build
+    names = set(zipfile.ZipFile(output).namelist())
+    # third-party modules both paths import: sourceless, as module.pyc where module.py was
+    for module in ("starlette/applications", "starlette/routing", "mangum/adapter", "anyio/to_thread",
+                   "aws_lambda_powertools/metrics/__init__", "urllib3/connectionpool", "requests/sessions"):
+        assert f"{module}.pyc" in names and f"{module}.py" not in names, module
+    for module in ("stripe/__init__", "stripe/_stripe_client", "stripe/checkout/_session"):  # create-session's
+        assert f"{module}.pyc" in names and f"{module}.py" not in names, module
+    # imported but failing (no PySocks, no pyOpenSSL): compiled on every cold start all the same; pyopenssl is
+    # botocore's attempt (boto3 runs after the bundle, as on Lambda)
+    assert {"urllib3/contrib/socks.pyc", "urllib3/contrib/pyopenssl.pyc"} <= names
+    # ours keep their sources, with __pycache__ bytecode for what the Lambda handlers reach
+    for module in ("shared/app", "shared/webhook", "shared/store", "shared/eventbridge", "functions/aws_lambda",
+                   "functions/aws_eventbridge"):
+        folder, _, stem = module.rpartition("/")
+        assert f"{module}.py" in names and f"{folder}/__pycache__/{stem}.{TAG}.pyc" in names, module
+    assert "shared/doctor.py" in names and f"shared/__pycache__/doctor.{TAG}.pyc" not in names  # a seller's tool
+    # anyio reads its own source to import lazily: kept, with __pycache__ bytecode
+    assert {"anyio/__init__.py", f"anyio/__pycache__/__init__.{TAG}.pyc"} <= names
+    # what no request imports stays as it was
+    assert "stripe/_invoice.py" in names and "stripe/_invoice.pyc" not in names
+    assert not [n for n in names if n.endswith(".pyc") and "__pycache__" in n and TAG not in n]
+    assert output.stat().st_size <= package_lambda.SIZE_BUDGET
+    assert "0 compiled from source" in result.stdout
+
+
+def test_bytecode_bundle_serves_from_its_pyc_in_a_read_only_folder(bytecode_build):
+    """Lambda's /var/task: read-only, no bytecode written. Every module the requests import comes from the
+    shipped .pyc — sourceless for third-party modules, __pycache__ for ours — and none is compiled."""
+    _, output = bytecode_build
+    report = package_lambda.smoke(output, bytecode=True)
+    modules = report["modules"]
+    assert report["with_boto3"] and report["statuses"] == package_lambda.EXPECTED_STATUSES
+    assert report["compiled_from_source"] == []
+    for name in ("starlette.applications", "mangum.adapter", "stripe._stripe_client", "anyio._backends._asyncio"):
+        assert modules[name]["loader"] == "SourcelessFileLoader" and modules[name]["file"].endswith(".pyc"), name
+    for name in ("shared.app", "functions.aws_lambda", "anyio"):
+        assert modules[name]["loader"] == "SourceFileLoader" and modules[name]["file"].endswith(".py"), name
+        assert modules[name]["cached"].endswith(f".{TAG}.pyc"), name
+    assert not {"moto", "pytest", "uvicorn", "httpx"} & {name.split(".")[0] for name in modules}
+
+
+def test_shipped_pyc_is_unchecked_hash_for_this_python_and_reproducible(bytecode_build, tmp_path):
+    import importlib.util
+
+    _, output = bytecode_build
+    archive = zipfile.ZipFile(output)
+    for name in ("starlette/applications.pyc", f"shared/__pycache__/app.{TAG}.pyc"):
+        data = archive.read(name)
+        assert data[:4] == importlib.util.MAGIC_NUMBER, name
+        assert int.from_bytes(data[4:8], "little") == 0b01, name  # hash-based, not checked against the source
+    cached = archive.read(f"shared/__pycache__/app.{TAG}.pyc")
+    assert cached[8:16] == importlib.util.source_hash(archive.read("shared/app.py"))
+    # the same source compiles to the same bytes in another process: the same sources make the same zip
+    (tmp_path / "app.py").write_bytes(archive.read("shared/app.py"))
+    again = package_lambda.compile_bytecode({"app.pyc": ("shared/app.py", tmp_path / "app.py")}, tmp_path / "out")
+    assert again["app.pyc"].read_bytes() == cached
+
+
+def test_a_zip_for_another_runtime_than_serverless_yml_is_refused_or_flagged(tmp_path):
+    other = "3.12" if package_lambda.PYTHON_VERSION != "3.12" else "3.11"
+    before = package_lambda.OUTPUT.stat().st_mtime_ns if package_lambda.OUTPUT.exists() else None
+    refused = run_package("--python-version", other)  # dist/lambda.zip is what serverless.yml deploys
+    assert refused.returncode != 0 and f"deploys python{package_lambda.PYTHON_VERSION}" in refused.stderr
+    assert (package_lambda.OUTPUT.stat().st_mtime_ns if package_lambda.OUTPUT.exists() else None) == before
+    checked = run_package("--python-version", other, "--runtime-check", "--output", str(tmp_path / "x.zip"))
+    assert checked.returncode != 0 and "refused (--runtime-check)" in checked.stderr
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_serverless_handlers_are_the_bundles_entry_points():
+    assert package_lambda.serverless_runtime() == package_lambda.PYTHON_VERSION
+    handlers = {f["handler"].rpartition(".")[0].replace("/", ".") for f in serverless()["functions"].values()}
+    assert handlers == set(package_lambda.ENTRY_POINTS)
