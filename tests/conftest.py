@@ -85,3 +85,19 @@ def catalog(standin) -> dict:
         "membership": standin.add_price(unit_amount=500, product_name="Membership", recurring={"interval": "month"}),
         "retired": standin.add_price(unit_amount=900, product_name="Old mug", active=False),
     }
+
+
+@pytest.fixture
+def api_env(standin, catalog) -> dict:
+    """Settings for the app under test: Stripe is the stand-in, the site is tests.apiclient.SITE."""
+    from tests.apiclient import SITE
+
+    return {
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": standin.url,
+        "STRIPE_TIMEOUT": "2",
+        "SITE_URL": SITE,
+        "ALLOWED_PRICES": ",".join([catalog["tshirt"]["id"], catalog["membership"]["id"], "poster-lookup",
+                                    catalog["retired"]["id"], "price_missing123"]),
+    }

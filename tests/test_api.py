@@ -11,42 +11,20 @@ import pytest
 from starlette.testclient import TestClient
 
 from shared.app import create_app
-from shared.fulfilment import Fulfiller
 from shared.services import Services
 from shared.settings import Settings
+from tests.apiclient import SITE, error, make_client
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import make_event, make_session, signed
 
-SITE = "https://shop.example.com"
-
-
 @pytest.fixture
-def env(standin, catalog):
-    return {
-        "STRIPE_SECRET_KEY": SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": standin.url,
-        "STRIPE_TIMEOUT": "2",
-        "SITE_URL": SITE,
-        "ALLOWED_PRICES": ",".join([catalog["tshirt"]["id"], catalog["membership"]["id"], "poster-lookup",
-                                    catalog["retired"]["id"], "price_missing123"]),
-    }
-
-
-def make_client(env, store, hook=None) -> TestClient:
-    services = Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([hook] if hook else []))
-    return TestClient(create_app(services), raise_server_exceptions=False)
+def env(api_env):
+    return api_env
 
 
 @pytest.fixture
 def client(env, dynamo_store, hook):
     return make_client(env, dynamo_store, hook)
-
-
-def error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-    assert response.json()["error"]["message"]
 
 
 def creates(standin):

@@ -16,19 +16,14 @@ from shared.store import DynamoStore
 from shared.webhook import process
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes import make_event, make_session, signed
-from tests.test_api import error, make_client
+from tests.apiclient import error, make_client
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def env(standin, catalog):
-    from tests.test_api import SITE
-    from tests.conftest import SECRET_KEY
-
-    return {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": standin.url,
-            "STRIPE_TIMEOUT": "0.5", "SITE_URL": SITE, "ALLOWED_PRICES": catalog["tshirt"]["id"],
-            "RATE_LIMIT": "off"}
+def env(api_env, catalog):
+    return dict(api_env, STRIPE_TIMEOUT="0.5", ALLOWED_PRICES=catalog["tshirt"]["id"], RATE_LIMIT="off")
 
 
 def deliver(client, event):

@@ -27,13 +27,13 @@ from shared.fulfilment import Fulfiller
 from shared.services import Services
 from shared.settings import Settings
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
+from tests.apiclient import SITE
 from tests.fakes import MemoryStore, RecordingAction, make_event, make_session, signed
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "public" / "openapi.json"
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-SITE = "https://shop.example.com"
 LEAKS = ("Traceback", 'File "', SECRET_KEY, WEBHOOK_SECRET)
 
 
@@ -265,17 +265,8 @@ def test_every_error_code_the_app_can_raise_is_in_the_spec():
 # --- real responses against the spec ---------------------------------------------------------------
 
 @pytest.fixture
-def env(standin, catalog):
-    return {
-        "STRIPE_SECRET_KEY": SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": standin.url,
-        "STRIPE_TIMEOUT": "2",
-        "SITE_URL": SITE,
-        "RATE_LIMIT": "off",
-        "ALLOWED_PRICES": ",".join([catalog["tshirt"]["id"], catalog["membership"]["id"], "poster-lookup",
-                                    catalog["retired"]["id"], "price_missing123"]),
-    }
+def env(api_env):
+    return dict(api_env, RATE_LIMIT="off")
 
 
 @dataclass

@@ -1,0 +1,25 @@
+"""The real app as the API tests build it, and the check every error answer must pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from shared.app import create_app
+from shared.fulfilment import Fulfiller
+from shared.services import Services
+from shared.settings import Settings
+
+SITE = "https://shop.example.com"
+
+
+def make_client(env: dict[str, str], store: Any, hook: Any = None) -> TestClient:
+    services = Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([hook] if hook else []))
+    return TestClient(create_app(services), raise_server_exceptions=False)
+
+
+def error(response: Any, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
