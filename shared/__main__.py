@@ -124,7 +124,8 @@ def _reconcile(services: Services, args: argparse.Namespace) -> int:
 
 
 def _orders(services: Services, args: argparse.Namespace) -> int:
-    from .orders import format_amount, public_view
+    from .money import format_amount
+    from .orders import public_view
 
     # Newest first; a status filter reads further back to fill the page.
     items = services.store.query("by_created", "ORDERS", limit=1000 if args.status else args.limit)

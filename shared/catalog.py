@@ -13,11 +13,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .orders import ZERO_DECIMAL
+from .money import THREE_DECIMAL, exponent
 
 INTERVALS = ("day", "week", "month", "year")
 # Stripe counts these in thousandths, and their amounts must end in 0.
-THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
 # Two decimals in the API for backwards compatibility, but the decimals must be 00.
 WHOLE_TWO_DECIMAL = frozenset({"isk"})
 MAX_TRIAL_DAYS = 730  # Stripe's limit on subscription_data.trial_period_days
@@ -89,13 +88,6 @@ def read(path: Path) -> Catalog:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise CatalogError([f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}"]) from exc
     return parse(data)
-
-
-def exponent(currency: str) -> int:
-    """How many decimals Stripe's minor unit has for this currency."""
-    if currency in ZERO_DECIMAL:
-        return 0
-    return 3 if currency in THREE_DECIMAL else 2
 
 
 def minor_units(amount: Any, currency: str) -> int:
@@ -228,10 +220,3 @@ def _whole(value: Any, field: str, problem: Any) -> int | None:
         problem(field, f"{value!r} must be a whole number")
         return None
     return value
-
-
-def format_price(unit_amount: int, currency: str) -> str:
-    """`15.00 USD`, `1500 JPY`, `1.250 KWD`: an amount in minor units, as a person reads it."""
-    places = exponent(currency)
-    value = Decimal(unit_amount).scaleb(-places)
-    return f"{value:.{places}f} {currency.upper()}"

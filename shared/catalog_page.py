@@ -11,7 +11,8 @@ import re
 from decimal import Decimal
 from html import escape
 
-from .catalog import Catalog, Item, exponent
+from .catalog import Catalog, Item
+from .money import exponent
 
 ENDPOINT = "/api/create-checkout-session"
 CONTAINER = "embedded-checkout"  # where the page mounts embedded Checkout

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from .catalog import KEY_METADATA, TRIAL_METADATA, Item, format_price
+from .catalog import KEY_METADATA, TRIAL_METADATA, Item
+from .money import format_amount
 
 Kind = Literal["create_product", "update_product", "create_price", "update_price", "archive_price", "unchanged"]
 
@@ -64,11 +65,11 @@ def plan(items: Iterable[Item], current: Current, *, archive_replaced: bool = Fa
             actions.append(Action("update_product", key, product["id"], changes,
                                   f"update product {product['id']}: {', '.join(sorted(changes))}"))
         product_id = product["id"] if product else None
-        wanted = f"{format_price(item.unit_amount, item.currency)}{_per(item)}"
+        wanted = f"{format_amount(item.unit_amount, item.currency)}{_per(item)}"
         if price is None:
             actions.append(Action("create_price", key, product_id, _price_params(item), f"create price {wanted}"))
         elif not _same_terms(item, price):
-            was = f"{format_price(price['unit_amount'] or 0, price['currency'])}{_per_price(price)}"
+            was = f"{format_amount(price['unit_amount'] or 0, price['currency'])}{_per_price(price)}"
             actions.append(Action("create_price", key, product_id, {**_price_params(item), "transfer_lookup_key": True},
                                   f"new price {wanted} replaces {price['id']} ({was}); the lookup key moves"))
             if archive_replaced and price["active"]:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import telemetry
 from .errors import ApiError, StoreUnavailable
-from .orders import Order, due_for_fulfilment, format_amount, public_view
+from .money import format_amount
+from .orders import Order, due_for_fulfilment, public_view
 from .records import order_key
 from .store import Claim, Store
 

@@ -105,20 +105,6 @@ def public_view(order: Order) -> dict[str, Any]:
     return view
 
 
-# Stripe's minor units: most currencies have two decimals, these none or three.
-ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
-THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
-
-
-def format_amount(amount: int | None, currency: str | None) -> str:
-    """An amount in the currency's minor unit, as a person reads it: `12.50 USD`, `500 JPY`, `1.250 KWD`."""
-    if amount is None:
-        return "-"
-    code = (currency or "").lower()
-    digits = 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
-    return f"{amount / 10**digits:.{digits}f} {code.upper()}".strip()
-
-
 def _latest(current: dict[str, Any] | None, candidate: dict[str, Any]) -> dict[str, Any]:
     # Stripe's `created` orders the events; on a tie the later-stage record wins (a closed
     # dispute over an open one, a larger cumulative refund over a smaller one).

@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .catalog import format_price
 from .errors import BadRequest, NotFound
 from .events import subscription_snapshot
+from .money import format_amount
 
 # What Stripe's list accepts; without one it lists every status but canceled.
 STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused",
@@ -117,7 +117,7 @@ def _describe_price(price: dict[str, Any]) -> str:
     recurring = price.get("recurring") or {}
     count, interval = recurring.get("interval_count") or 1, recurring.get("interval")
     per = "" if not interval else f"/{interval}" if count == 1 else f"/{count} {interval}s"
-    return f"{name} {format_price(amount, price.get('currency') or '')}{per}"
+    return f"{name} {format_amount(amount, price.get('currency') or '')}{per}"
 
 
 def _day(stamp: int | None) -> str:

@@ -5,7 +5,8 @@ import itertools
 import pytest
 
 from shared.events import OrderChange, PaymentChange, decide
-from shared.orders import Change, apply, due_for_fulfilment, format_amount, status_of
+from shared.money import format_amount
+from shared.orders import Change, apply, due_for_fulfilment, status_of
 from tests.fakes import make_charge, make_dispute, make_event, make_session
 
 SID = "cs_test_order1"
