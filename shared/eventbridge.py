@@ -26,7 +26,6 @@ def handle(envelope: dict[str, Any], services: Services) -> dict[str, str]:
     event = envelope.get("detail")
     if not is_event(event):
         raise BadRequest("The EventBridge detail is not a Stripe event.", code="invalid_payload")
-    assert isinstance(event, dict)
     outcome = process(event, services.store, services.fulfiller,
                       lease_seconds=services.settings.event_lease_seconds)
     return {"event_id": event["id"], "outcome": outcome}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import _json, telemetry
 from .errors import BadRequest, Conflict, StoreUnavailable
@@ -43,7 +43,7 @@ def parse_event(payload: bytes, signature: str | None, secrets: tuple[Secret, ..
     return event
 
 
-def is_event(value: Any) -> bool:
+def is_event(value: Any) -> TypeGuard[dict[str, Any]]:
     """Has the fields every handled path reads: an id, a type, a created time and a data object."""
     if not isinstance(value, dict):
         return False
