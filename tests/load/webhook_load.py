@@ -64,7 +64,7 @@ def order_events(kind: str, base: int) -> tuple[str, list[dict[str, Any]]]:
 
 
 class MotoProcess:
-    """moto's DynamoDB-compatible server in its own process, so it has a core of its own."""
+    """The tests' DynamoDB-compatible server in its own process, so it has a core of its own."""
 
     def start(self) -> MotoProcess:
         import socket
@@ -75,7 +75,7 @@ class MotoProcess:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        self._process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        self._process = subprocess.Popen([sys.executable, "-m", "tests.dynamo_server", str(port)],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
