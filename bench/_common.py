@@ -99,7 +99,7 @@ def stripe_event() -> dict[str, Any]:
 
 
 def signed_body(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, str]:
-    from shared.signature import sign
+    from shared.events.signature import sign
 
     body = json.dumps(event).encode()
     return body, sign(body, secret)

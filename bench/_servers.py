@@ -22,7 +22,7 @@ def main() -> int:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB request
-    from shared.store import DynamoStore
+    from shared.store.dynamo import DynamoStore
     from tests.dynamo_server import LocalDynamo
     from tests.standin import StripeStandIn
 

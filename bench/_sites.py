@@ -93,7 +93,7 @@ def local_zip(*, bytecode: bool) -> Path | None:
     ships or with none; rebuilt when requirements.txt, the script, shared/ or functions/ change."""
     if not PACKAGE_SCRIPT.exists():
         return None
-    sources = sorted([REQUIREMENTS, PACKAGE_SCRIPT, *ROOT.glob("shared/*.py"), *ROOT.glob("functions/*.py")])
+    sources = sorted([REQUIREMENTS, PACKAGE_SCRIPT, *ROOT.glob("shared/**/*.py"), *ROOT.glob("functions/*.py")])
     key = _digest(sys.version.encode(), str(bytecode).encode(), *(p.read_bytes() for p in sources))
     name = f"lambda-py{this_python().replace('.', '')}{'' if bytecode else '-nopyc'}.zip"
     output, stamp = CACHE / name, CACHE / (name + ".key")

@@ -75,20 +75,20 @@ if sys.argv[1] == "ours":
 elif sys.argv[1] == "core":
     import json
     from shared import telemetry
-    from shared.services import Services
+    from shared.web.services import Services
     services = Services()
 
     def call(event):
         settings = services.settings
         if event["rawPath"] == "/api/create-checkout-session":
-            from shared.checkout import create_session
+            from shared.checkout.sessions import create_session
             if settings.rate_limit is not None:
-                from shared.ratelimit import check
+                from shared.web.ratelimit import check
                 check(settings.rate_limit, services.store, event["requestContext"]["http"]["sourceIp"])
             created = create_session(services.catalog, services.gateway, settings.require("site_url"),
                                      json.loads(event["body"]), None)
             return 200, json.dumps(created)
-        from shared.webhook import parse_event, process
+        from shared.events.intake import parse_event, process
         try:
             verified = parse_event(event["body"].encode(), event["headers"].get("stripe-signature"),
                                    settings.require("webhook_secrets"))

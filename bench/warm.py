@@ -133,11 +133,11 @@ def bench_create(info: dict[str, str], n: int, deadline: Deadline, calls: Dynamo
     from mangum import Mangum
 
     from functions.aws_lambda import handler as lambda_handler
-    from shared.app import create_app
-    from shared.checkout import session_params
-    from shared.prices import Price
-    from shared.services import Services as AppServices
-    from shared.stripe_api import API_VERSION
+    from shared.checkout.prices import Price
+    from shared.checkout.sessions import session_params
+    from shared.checkout.stripe_api import API_VERSION
+    from shared.web.app import create_app
+    from shared.web.services import Services as AppServices
 
     unlimited: Any = Mangum(create_app(AppServices(environ=function_env(info, RATE_LIMIT="off"))), lifespan="off")
     handler: Any = lambda_handler
@@ -191,7 +191,7 @@ def bench_create(info: dict[str, str], n: int, deadline: Deadline, calls: Dynamo
 def bench_webhook(info: dict[str, str], n: int, deadline: Deadline, calls: DynamoCalls,
                   out: Callable[[str], None]) -> dict[str, float]:
     from functions.aws_lambda import handler as lambda_handler
-    from shared.store import DynamoStore
+    from shared.store.dynamo import DynamoStore
 
     handler: Any = lambda_handler
 
@@ -240,12 +240,12 @@ def bench_in_process(info: dict[str, str], out: Callable[[str], None]) -> dict[s
     import stripe
     from mangum import Mangum
 
-    from shared.app import create_app
-    from shared.events import decide
-    from shared.fulfilment import Fulfiller
-    from shared.services import Services as AppServices
+    from shared.events.decide import decide
+    from shared.events.signature import verify
+    from shared.orders.fulfilment import Fulfiller
     from shared.settings import Secret, Settings
-    from shared.signature import verify
+    from shared.web.app import create_app
+    from shared.web.services import Services as AppServices
     from tests.fakes import MemoryStore
 
     event = stripe_event()

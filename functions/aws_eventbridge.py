@@ -3,8 +3,8 @@
 from typing import Any
 
 from shared import telemetry
-from shared.eventbridge import handle
-from shared.services import Services
+from shared.events.eventbridge import handle
+from shared.web.services import Services
 
 services = Services()  # built lazily on the first event, then kept while the container is warm
 

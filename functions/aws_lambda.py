@@ -9,6 +9,6 @@ writes its metrics at the end of every request, before the container can be froz
 
 from mangum import Mangum
 
-from shared.app import create_app
+from shared.web.app import create_app
 
 handler = Mangum(create_app(), lifespan="off")

@@ -8,6 +8,6 @@ so the app sees `/api/webhook` exactly as it does locally. Static pages come fro
 
 from __future__ import annotations
 
-from shared.app import create_app
+from shared.web.app import create_app
 
 app = create_app()

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 VARIABLE = "STATIC_CHECKOUT_API_URL"
-# Must match shared.app.API_ROUTES (tests/test_platforms.py checks it).
+# Must match shared.web.app.API_ROUTES (tests/test_platforms.py checks it).
 API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/create-portal-session", "/api/config",
               "/api/webhook", "/api/health")
 BEGIN, END = "# static-checkout: begin (written at build by scripts/netlify_redirects.py)", "# static-checkout: end"

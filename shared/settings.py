@@ -12,10 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .ratelimit import RateLimit
+from typing import Any
 
 from .errors import Misconfigured
 
@@ -33,6 +30,22 @@ _HINTS = {
     "SITE_URL": "set it to your site's public address, e.g. https://shop.example.com",
     "STRIPE_PUBLISHABLE_KEY": "set it to your publishable key (pk_test_… or pk_live_…) to use embedded Checkout",
 }
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    requests: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit | None:
+        """`20/60` is 20 requests per 60 s; `off` is none. Raises ValueError otherwise."""
+        if text.strip().lower() in ("off", "0", "none"):
+            return None
+        match = re.fullmatch(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", text)
+        if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+            raise ValueError(text)
+        return cls(int(match.group(1)), int(match.group(2)))
 
 
 class Secret:
@@ -129,8 +142,6 @@ class Settings:
         origins = tuple(o.rstrip("/") for o in _split(get("CORS_ORIGINS") or ""))
         timeout = _number(get("STRIPE_TIMEOUT"), "STRIPE_TIMEOUT", 10.0, problems)
         lease = int(_number(get("EVENT_LEASE_SECONDS"), "EVENT_LEASE_SECONDS", 60, problems))
-
-        from .ratelimit import RateLimit
 
         rate_limit: RateLimit | None = RateLimit(20, 60)
         try:

@@ -6,10 +6,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from shared.app import create_app
-from shared.fulfilment import Fulfiller
-from shared.services import Services
+from shared.orders.fulfilment import Fulfiller
 from shared.settings import Settings
+from shared.web.app import create_app
+from shared.web.services import Services
 
 SITE = "https://shop.example.com"
 

@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
-from shared.fulfilment import Fulfiller
-from shared.store import DynamoStore
+from shared.orders.fulfilment import Fulfiller
+from shared.store.dynamo import DynamoStore
 from tests.dynamo_server import LocalDynamo
 from tests.fakes import MemoryStore, RecordingAction
 

@@ -11,7 +11,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from shared.local import EmbeddedDynamo
+from shared.store.local import EmbeddedDynamo
 
 
 class LocalDynamo(EmbeddedDynamo):

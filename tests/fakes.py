@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Optional
 
-from shared.signature import sign
-from shared.store import Claim, VersionConflict
+from shared.events.signature import sign
+from shared.store.base import Claim, VersionConflict
 
 FIXTURES = json.loads((Path(__file__).resolve().parent / "standin" / "fixtures3.json").read_text())["resources"]
 

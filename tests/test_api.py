@@ -10,12 +10,13 @@ import uuid
 import pytest
 from starlette.testclient import TestClient
 
-from shared.app import create_app
-from shared.services import Services
 from shared.settings import Settings
+from shared.web.app import create_app
+from shared.web.services import Services
 from tests.apiclient import SITE, error, make_client
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import make_event, make_session, signed
+
 
 @pytest.fixture
 def env(api_env):
@@ -250,7 +251,7 @@ def test_webhook_without_configured_secret_is_500_misconfigured(env, dynamo_stor
 
 def test_verified_garbage_is_400_invalid_payload(client):
     body = b'{"not": "an event"}'
-    from shared.signature import sign
+    from shared.events.signature import sign
 
     error(client.post("/api/webhook", content=body, headers={"Stripe-Signature": sign(body, WEBHOOK_SECRET)}), 400,
           "invalid_payload")

@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 
-from shared.app import create_app
-from shared.fulfilment import Fulfiller
-from shared.headers import page_headers
-from shared.local import PUBLIC_DIR
-from shared.services import Services
+from shared.cli.serve import PUBLIC_DIR
+from shared.orders.fulfilment import Fulfiller
 from shared.settings import Settings
+from shared.web.app import create_app
+from shared.web.headers import page_headers
+from shared.web.services import Services
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.livesrv import LiveServer
 
@@ -71,7 +71,7 @@ def demo_prices(standin):
 
 @pytest.fixture(scope="module")
 def site(standin, demo_prices, local_dynamo):
-    from shared.store import DynamoStore
+    from shared.store.dynamo import DynamoStore
 
     store = DynamoStore("browser-tests", endpoint_url=local_dynamo.url, region="us-east-1")
     store.create_table()

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.__main__ import main
-from shared.catalog import KEY_METADATA, TRIAL_METADATA, CatalogError, Item, minor_units, parse, read
-from shared.catalog_page import render_page, snippet
-from shared.catalog_sync import Current, plan
+from shared.checkout.stripe_api import StripeGateway
+from shared.cli.catalog import KEY_METADATA, TRIAL_METADATA, CatalogError, Item, minor_units, parse, read
+from shared.cli.catalog_page import render_page, snippet
+from shared.cli.catalog_sync import Current, plan
+from shared.cli.main import main
 from shared.errors import UpstreamError
-from shared.stripe_api import StripeGateway
 from tests.conftest import SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -251,7 +251,8 @@ def test_catalog_render_writes_the_page(stripe_env, capsys):
 
 
 def test_the_deployed_function_does_not_import_yaml():
-    code = ("import sys, shared.app, shared.webhook, shared.checkout, shared.services; shared.app.create_app(); "
+    code = ("import sys, shared.web.app, shared.events.intake, shared.checkout.sessions, shared.web.services; "
+            "shared.web.app.create_app(); "
             "print('yaml' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["False"], result.stderr

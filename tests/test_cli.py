@@ -14,10 +14,10 @@ import boto3
 import httpx
 import pytest
 
-from shared.__main__ import main, parse_window
-from shared.fulfilment import Fulfiller
-from shared.store import DynamoStore
-from shared.webhook import process
+from shared.cli.main import main, parse_window
+from shared.events.intake import process
+from shared.orders.fulfilment import Fulfiller
+from shared.store.dynamo import DynamoStore
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import make_charge, make_session
 
@@ -146,7 +146,7 @@ def test_serve_refuses_to_start_without_a_key_and_says_which(tmp_path):
 
 
 def test_boto3_is_not_needed_to_import_the_app():
-    code = "import sys, shared.app; shared.app.create_app(); print('boto3' in sys.modules, 'stripe' in sys.modules)"
+    code = "import sys, shared.web.app; shared.web.app.create_app(); print('boto3' in sys.modules, 'stripe' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["False", "False"]
 

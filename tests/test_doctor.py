@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.__main__ import main
-from shared.app import create_app
-from shared.doctor import (
+from shared.cli.doctor import (
     Check,
     Failed,
     HttpAnswer,
@@ -21,11 +19,14 @@ from shared.doctor import (
     check_webhook_secrets,
     report,
 )
-from shared.events import HANDLED_TYPES
-from shared.fulfilment import Fulfiller
-from shared.services import Services
+from shared.cli.main import main
+from shared.events.decide import HANDLED_TYPES
+from shared.orders.fulfilment import Fulfiller
 from shared.settings import Secret, Settings
-from shared.store import DynamoStore, table_definition
+from shared.store.dynamo import DynamoStore
+from shared.store.keys import table_definition
+from shared.web.app import create_app
+from shared.web.services import Services
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import MemoryStore
 from tests.livesrv import LiveServer

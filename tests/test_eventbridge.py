@@ -12,9 +12,9 @@ import yaml
 
 import functions.aws_eventbridge as adapter
 from shared.errors import BadRequest
-from shared.fulfilment import Fulfiller
-from shared.services import Services
+from shared.orders.fulfilment import Fulfiller
 from shared.settings import Settings
+from shared.web.services import Services
 from tests.fakes import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +64,7 @@ def serverless() -> dict:
 
 
 def emitted_metrics() -> set[str]:
-    calls = [call for path in (ROOT / "shared").glob("*.py")
+    calls = [call for path in (ROOT / "shared").rglob("*.py")
              for call in re.findall(r"telemetry\.count\(([^)]*)\)", path.read_text())]
     return {name for call in calls for name in re.findall(r'"([A-Z]\w+)"', call)}
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import threading
-import uuid
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from shared.errors import StoreUnavailable
-from shared.fulfilment import Fulfiller, FulfilmentFailed
-from shared.recovery import record_session
-from shared.records import order_key
-from shared.webhook import EventInProgress, process
+from shared.events.intake import EventInProgress, process
+from shared.events.recovery import record_session
+from shared.orders.fulfilment import Fulfiller, FulfilmentFailed
+from shared.store.keys import order_key
 from tests.fakes import RecordingAction, make_charge, make_dispute, make_event, make_session
 
 
@@ -195,7 +195,7 @@ def test_success_page_and_webhook_racing_fulfil_once(store, fulfiller, hook):
 
 
 def test_with_no_actions_one_write_marks_the_order_fulfilled_once(store):
-    from shared.fulfilment import FulfilmentBusy
+    from shared.orders.fulfilment import FulfilmentBusy
 
     session = make_session()
     process(make_event("checkout.session.completed", dict(session, payment_status="unpaid")), store, Fulfiller([]))

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.fulfilment import Fulfiller
-from shared.store import DynamoStore
-from shared.webhook import process
+from shared.events.intake import process
+from shared.orders.fulfilment import Fulfiller
+from shared.store.dynamo import DynamoStore
+from tests.apiclient import error, make_client
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes import make_event, make_session, signed
-from tests.apiclient import error, make_client
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,9 +95,9 @@ def test_slow_stripe_answers_502_within_the_timeout_and_the_retry_reuses_the_ses
 
 CRASHING_CHILD = """
 import os, signal, sys, json
-from shared.store import DynamoStore
-from shared.fulfilment import Fulfiller
-from shared.webhook import process
+from shared.store.dynamo import DynamoStore
+from shared.orders.fulfilment import Fulfiller
+from shared.events.intake import process
 
 def die(order):
     os.kill(os.getpid(), signal.SIGKILL)  # the function is killed mid-fulfilment
@@ -119,7 +119,7 @@ def test_a_process_killed_mid_event_is_completed_by_the_retry_after_the_lease(dy
     ledger = dynamo_store.get(f"EVENT#{event['id']}")
     assert ledger["claim_token"] and ledger.get("done_at") is None  # claimed, never finished
     now = int(time.time())
-    from shared.webhook import EventInProgress
+    from shared.events.intake import EventInProgress
 
     with pytest.raises(EventInProgress):  # a retry inside the lease is told to come back
         process(event, dynamo_store, Fulfiller([hook]), now=now)

@@ -7,9 +7,9 @@ import pytest
 from moto import mock_aws
 
 from shared.errors import Misconfigured
-from shared.fulfilment import EmailReceipt, Fulfiller, FulfilmentFailed, load_hook, receipt_text
+from shared.events.intake import process
+from shared.orders.fulfilment import EmailReceipt, Fulfiller, FulfilmentFailed, load_hook, receipt_text
 from shared.settings import Settings
-from shared.webhook import process
 from tests import hooks
 from tests.fakes import MemoryStore, make_event, make_session
 

@@ -33,13 +33,13 @@ from hypothesis import strategies as st
 from starlette.datastructures import Headers, QueryParams
 from starlette.testclient import TestClient
 
-from shared.app import create_app
-from shared.events import HANDLED_TYPES
-from shared.fulfilment import Fulfiller
-from shared.services import Services
+from shared.events.decide import HANDLED_TYPES
+from shared.events.signature import sign
+from shared.orders.fulfilment import Fulfiller
 from shared.settings import Settings
-from shared.signature import sign
-from shared.store import DynamoStore
+from shared.store.dynamo import DynamoStore
+from shared.web.app import create_app
+from shared.web.services import Services
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import MemoryStore, make_event, make_session
 from tests.test_openapi import SPEC, assert_documented, request_schema_errors

@@ -4,9 +4,10 @@ import itertools
 
 import pytest
 
-from shared.events import OrderChange, PaymentChange, decide
+from shared.events.decide import decide
 from shared.money import format_amount
-from shared.orders import Change, apply, due_for_fulfilment, status_of
+from shared.orders.changes import OrderChange, PaymentChange
+from shared.orders.model import Change, apply, due_for_fulfilment, status_of
 from tests.fakes import make_charge, make_dispute, make_event, make_session
 
 SID = "cs_test_order1"

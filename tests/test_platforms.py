@@ -23,12 +23,13 @@ import httpx
 import pytest
 import yaml
 
-from shared.app import API_ROUTES, create_app
-from shared.local import PUBLIC_DIR
-from shared.services import Services
+from shared.cli.serve import PUBLIC_DIR
+from shared.events.signature import sign
 from shared.settings import _KNOWN, Settings
-from shared.signature import sign
-from shared.store import TTL_ATTRIBUTE, DynamoStore, table_definition
+from shared.store.dynamo import DynamoStore
+from shared.store.keys import TTL_ATTRIBUTE, table_definition
+from shared.web.app import API_ROUTES, create_app
+from shared.web.services import Services
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import make_event, make_session
 
@@ -285,7 +286,7 @@ def test_vercel_rewrites_every_api_route_to_an_existing_function():
 
 
 def test_vercel_serves_public_with_the_page_headers():
-    from shared.headers import PAGE_HEADERS
+    from shared.web.headers import PAGE_HEADERS
 
     config = vercel_config()
     assert (ROOT / config["outputDirectory"] / "index.html").is_file()
@@ -310,7 +311,7 @@ def test_vercel_function_installs_the_runtime_requirements():
 
 
 def test_netlify_publishes_public_with_the_page_headers_and_builds_the_proxy_rules():
-    from shared.headers import PAGE_HEADERS
+    from shared.web.headers import PAGE_HEADERS
 
     config = tomllib.loads((ROOT / "netlify.toml").read_text())
     assert (ROOT / config["build"]["publish"] / "index.html").is_file()
@@ -374,7 +375,7 @@ OPERATOR_ONLY = {"create_table", "describe_time_to_live", "update_time_to_live"}
 
 
 def test_serverless_grants_exactly_the_dynamodb_calls_the_code_makes():
-    source = (ROOT / "shared" / "store.py").read_text()
+    source = (ROOT / "shared" / "store" / "dynamo.py").read_text()
     calls = set(re.findall(r'_(?:call|conditional)\(\s*"([a-z_]+)"', source)) - OPERATOR_ONLY
     needed = {"dynamodb:" + "".join(part.title() for part in call.split("_")) for call in calls}
     [statement] = serverless()["provider"]["iam"]["role"]["statements"]
@@ -523,7 +524,7 @@ def test_bytecode_bundle_serves_from_its_pyc_in_a_read_only_folder(bytecode_buil
     assert report["compiled_from_source"] == []
     for name in ("starlette.applications", "mangum.adapter", "stripe._stripe_client", "anyio._backends._asyncio"):
         assert modules[name]["loader"] == "SourcelessFileLoader" and modules[name]["file"].endswith(".pyc"), name
-    for name in ("shared.app", "functions.aws_lambda", "anyio"):
+    for name in ("shared.web.app", "functions.aws_lambda", "anyio"):
         assert modules[name]["loader"] == "SourceFileLoader" and modules[name]["file"].endswith(".py"), name
         assert modules[name]["cached"].endswith(f".{TAG}.pyc"), name
     assert not {"moto", "pytest", "uvicorn", "httpx"} & {name.split(".")[0] for name in modules}

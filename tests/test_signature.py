@@ -5,8 +5,8 @@ import time
 import pytest
 
 from shared.errors import InvalidSignature
+from shared.events.signature import sign, verify
 from shared.settings import Secret
-from shared.signature import sign, verify
 
 SECRET = "whsec_test_secret_one"
 BODY = b'{"id": "evt_1", "type": "checkout.session.completed"}'

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from shared.__main__ import main
-from shared.subscription_admin import Row
+from shared.cli.main import main
+from shared.cli.subscriptions import Row
 from tests.conftest import SECRET_KEY
 
 

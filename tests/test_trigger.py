@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from shared.__main__ import main
-from shared.app import create_app
-from shared.events import HANDLED_TYPES, Ignored, decide
-from shared.fulfilment import Fulfiller
-from shared.services import Services
+from shared.cli.main import main
+from shared.cli.trigger import SAMPLES, parse_override, sample_event
+from shared.events.decide import HANDLED_TYPES, Ignored, decide
+from shared.orders.fulfilment import Fulfiller
 from shared.settings import Secret, Settings
-from shared.trigger import SAMPLES, parse_override, sample_event
+from shared.web.app import create_app
+from shared.web.services import Services
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes import MemoryStore, RecordingAction
 from tests.livesrv import LiveServer

@@ -24,11 +24,11 @@ from typing import Any
 
 import httpx
 
-from shared.app import create_app
-from shared.fulfilment import Fulfiller
-from shared.services import Services
+from shared.orders.fulfilment import Fulfiller
 from shared.settings import Settings
-from shared.store import DynamoStore
+from shared.store.dynamo import DynamoStore
+from shared.web.app import create_app
+from shared.web.services import Services
 from tests.fakes import RecordingAction, make_charge, make_dispute, make_event, make_session, signed
 from tests.livesrv import LiveServer
 
@@ -170,7 +170,7 @@ def _check(store: DynamoStore, expected: dict[str, str], hook: RecordingAction, 
     import boto3
     from botocore.config import Config
 
-    from shared.store import _load
+    from shared.store.dynamo import _load
 
     # The check reads the whole table: a patient client of its own, not the function's.
     reader = boto3.client("dynamodb", endpoint_url=store._endpoint_url, region_name="us-east-1",

@@ -1,0 +1,248 @@
+"""The command line: `python -m shared serve | create-table | reconcile | orders | catalog | subscriptions |
+doctor | trigger`. Each command is a few lines here; what it does lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ApiError
+from ..store.keys import recent_orders
+
+if TYPE_CHECKING:
+    from ..web.services import Services
+
+
+def parse_window(text: str) -> int:
+    """Seconds in a window like `72h`, `3d`, `90m` or `3600s`."""
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("use a number and a unit: 90m, 72h, 3d")
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    if args.command == "serve":
+        from .serve import serve as run
+
+        return run(args.host, args.port)
+
+    from ..settings import read_dotenv
+    from ..web.services import Services
+
+    read_dotenv(Path.cwd() / ".env")
+    services = Services()
+    try:
+        return _COMMANDS[args.command](services, args)
+    except ApiError as exc:
+        print(f"{args.command}: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m shared", description="static-checkout")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve public/ and the API locally")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    commands.add_parser("create-table", help="create the DynamoDB table (idempotent)")
+    rec = commands.add_parser("reconcile", help="apply Stripe events the ledger lacks")
+    rec.add_argument("--since", type=parse_window, default=parse_window("72h"))
+    rec.add_argument("--dry-run", action="store_true")
+    orders = commands.add_parser("orders", help="show recent orders")
+    orders.add_argument("--status")
+    orders.add_argument("--limit", type=int, default=20)
+    orders.add_argument("--json", action="store_true")
+
+    catalog = commands.add_parser("catalog", help="Stripe products and prices from a catalog file")
+    catalog_do = catalog.add_subparsers(dest="action", required=True)
+    sync = catalog_do.add_parser("sync", help="create or update products and prices to match the file")
+    sync.add_argument("file")
+    sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    sync.add_argument("--archive-replaced", action="store_true",
+                      help="archive a price its replacement took the lookup key from (default: keep it on sale)")
+    render = catalog_do.add_parser("render", help="write the store page from the catalog file")
+    render.add_argument("file")
+    render.add_argument("--out", default="public/index.html")
+
+    from .subscriptions import STATUSES
+
+    subs = commands.add_parser("subscriptions", help="list, cancel or resume subscriptions")
+    subs_do = subs.add_subparsers(dest="action", required=True)
+    listing = subs_do.add_parser("list")
+    listing.add_argument("--status", choices=STATUSES, help="default: every status but canceled")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.add_argument("--json", action="store_true")
+    cancel = subs_do.add_parser("cancel", help="cancel now, or --at-period-end")
+    cancel.add_argument("id")
+    cancel.add_argument("--at-period-end", action="store_true")
+    resume = subs_do.add_parser("resume", help="undo a scheduled cancellation")
+    resume.add_argument("id")
+
+    doctor = commands.add_parser("doctor", help="check the whole setup and say what to fix")
+    doctor.add_argument("--endpoint-url", help="the webhook endpoint's URL (default: SITE_URL/api/webhook)")
+    doctor.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for SITE_URL")
+
+    from .trigger import SAMPLES, http_url, parse_override
+
+    trigger = commands.add_parser("trigger", help="send a signed sample event to a webhook endpoint")
+    trigger.add_argument("type", choices=sorted(SAMPLES), metavar="TYPE", help=", ".join(sorted(SAMPLES)))
+    trigger.add_argument("--to", required=True, type=_arg(http_url), help="e.g. http://127.0.0.1:8000/api/webhook")
+    trigger.add_argument("--secret", help="signing secret (default: STRIPE_WEBHOOK_SECRET; prefer that)")
+    trigger.add_argument("--override", "-o", action="append", default=[], type=_arg(parse_override),
+                         metavar="FIELD=VALUE", help="set a field of the event's object, e.g. payment_intent=pi_123")
+    return parser
+
+
+def _create_table(services: Services, args: argparse.Namespace) -> int:
+    from ..store.dynamo import DynamoStore
+
+    store = DynamoStore.from_settings(services.settings)
+    created = store.create_table()
+    print(f"Table {store.table} {'created' if created else 'already exists'}, with TTL on expires_at.")
+    return 0
+
+
+def _reconcile(services: Services, args: argparse.Namespace) -> int:
+    from ..events.recovery import reconcile
+
+    report = reconcile(services.gateway, services.store, services.fulfiller, since=int(time.time()) - args.since,
+                       dry_run=args.dry_run, lease_seconds=services.settings.event_lease_seconds)
+    verb = "missing" if args.dry_run else "new"
+    print(f"{len(report.new)} {verb}, {report.already} already applied, {report.ignored} ignored, "
+          f"{len(report.failed)} failed")
+    for event_id, code in report.failed:
+        print(f"  failed {event_id}: {code}")
+    return 1 if report.failed else 0
+
+
+def _orders(services: Services, args: argparse.Namespace) -> int:
+    from ..money import format_amount
+    from ..orders.model import public_view
+
+    # Newest first; a status filter reads further back to fill the page.
+    items = services.store.query(*recent_orders(), limit=1000 if args.status else args.limit)
+    rows = [public_view(o) for o in items if args.status in (None, o.get("status"))][: args.limit]
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(row.get("created") or 0))
+        amount = format_amount(row.get("amount_total"), row.get("currency"))
+        print(f"{when}  {row['session_id'][:28]:28}  {row.get('status', ''):18}  {amount:>14}  "
+              f"{'fulfilled' if row['fulfilled'] else '':9}  {row.get('customer_email') or ''}")
+    if not rows:
+        print("No orders.")
+    return 0
+
+
+def _catalog(services: Services, args: argparse.Namespace) -> int:
+    from .catalog import CatalogError, read
+    from .catalog_page import allowed_prices_line, render_page, snippet
+
+    try:
+        catalog = read(Path(args.file))
+    except CatalogError as exc:
+        print(f"{args.file}: {len(exc.problems)} problem(s) to fix:", *exc.problems, sep="\n  ", file=sys.stderr)
+        return 1
+    if args.action == "render":
+        try:
+            Path(args.out).write_text(render_page(catalog), encoding="utf-8")
+        except OSError as exc:
+            print(f"catalog: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"Wrote {args.out}: {len(catalog.items)} products. Buttons name prices by lookup key, so set:")
+        print(allowed_prices_line(catalog))
+        return 0
+
+    from .catalog_sync import apply, load_current, plan
+    from .doctor import key_mode
+
+    mode = key_mode(services.settings.require("stripe_secret_key"))
+    actions = plan(catalog.items, load_current(services.gateway, [i.lookup_key for i in catalog.items]),
+                   archive_replaced=args.archive_replaced)
+    print(f"Plan ({mode} mode):", *(f"{a.key:24} {a.note}" for a in actions), sep="\n  ")
+    if args.dry_run:
+        print("Dry run: nothing changed.")
+        return 0
+    done = 0
+    if any(a.kind != "unchanged" for a in actions):
+        print("Changes:")
+    try:
+        for line in apply(actions, services.gateway):
+            print(f"  {line}")
+            done += 1
+    except ApiError as exc:
+        print(f"catalog: stopped after {done} change(s): {exc.message}\nRun sync again to continue.", file=sys.stderr)
+        return 1
+    print(f"{done} change(s) made." if done else "Nothing to change.")
+    print("\nButtons (put <script src=\"/js/stripe-checkout.js\" defer></script> once on the page):\n")
+    print(*(snippet(item) for item in catalog.items), sep="\n\n")
+    print(f"\n{allowed_prices_line(catalog)}")
+    return 0
+
+
+def _subscriptions(services: Services, args: argparse.Namespace) -> int:
+    from . import subscriptions as admin
+
+    if args.action == "cancel":
+        print(admin.cancel(services.gateway, args.id, at_period_end=args.at_period_end))
+    elif args.action == "resume":
+        print(admin.resume(services.gateway, args.id))
+    else:
+        rows = admin.list_rows(services.gateway, status=args.status, limit=args.limit)
+        if args.json:
+            print(json.dumps([vars(row) for row in rows], indent=2))
+        else:
+            print("\n".join(row.line() for row in rows) or "No subscriptions.")
+    return 0
+
+
+def _doctor(services: Services, args: argparse.Namespace) -> int:
+    from ..errors import Misconfigured
+    from .doctor import Check, report
+    from .doctor_probes import http_get, run
+
+    try:
+        checks = run(services, endpoint_url=args.endpoint_url, fetch=lambda url: http_get(url, timeout=args.timeout))
+    except Misconfigured as exc:  # a malformed setting: nothing else can be read until it is fixed
+        checks = [Check("settings", "fail", exc.message)]
+    text, code = report(checks)
+    print(text)
+    return code
+
+
+def _trigger(services: Services, args: argparse.Namespace) -> int:
+    from .trigger import deliver, sample_event
+
+    secret = args.secret or services.settings.require("webhook_secrets")[0].reveal()
+    event = sample_event(args.type, overrides=args.override)
+    obj = event["data"]["object"]
+    extra = f", payment_intent {obj['payment_intent']}" if obj.get("payment_intent") else ""
+    print(f"Sending {args.type} {event['id']} ({obj['id']}{extra}) to {args.to}")
+    answer = deliver(args.to, event, secret)
+    print(f"{answer.status or 'no answer'} {answer.body}")
+    return 0 if 200 <= answer.status < 300 else 1
+
+
+def _arg(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse `type` from a parser raising ValueError, whose message argparse then shows."""
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return convert
+
+
+_COMMANDS = {"create-table": _create_table, "reconcile": _reconcile, "orders": _orders, "catalog": _catalog,
+             "subscriptions": _subscriptions, "doctor": _doctor, "trigger": _trigger}
+

@@ -1,0 +1,31 @@
+"""Stripe events delivered through Amazon EventBridge (Stripe's event destinations) instead of a webhook.
+
+Stripe puts each event, whole, in the `detail` of an EventBridge event on a partner event bus. AWS
+authenticates that path (only Stripe writes to its partner source, and only our rule invokes the
+function), so there is no signature to check; the source is still checked, so a rule pointed at the
+wrong bus fails loudly. From there it is the webhook's own path: the same ledger, records and
+fulfilment, exactly once. A failure raises, and EventBridge's retries (and the function's
+on-failure destination) take it from there, as Stripe's retries do for webhooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import BadRequest
+from ..web.services import Services
+from .intake import is_event, process
+
+STRIPE_SOURCE_PREFIX = "aws.partner/stripe.com"
+
+
+def handle(envelope: dict[str, Any], services: Services) -> dict[str, str]:
+    source = envelope.get("source")
+    if not isinstance(source, str) or not source.startswith(STRIPE_SOURCE_PREFIX):
+        raise BadRequest("Not a Stripe event source.", code="invalid_source")
+    event = envelope.get("detail")
+    if not is_event(event):
+        raise BadRequest("The EventBridge detail is not a Stripe event.", code="invalid_payload")
+    outcome = process(event, services.store, services.fulfiller,
+                      lease_seconds=services.settings.event_lease_seconds)
+    return {"event_id": event["id"], "outcome": outcome}

@@ -1,0 +1,83 @@
+"""Serving buyers when webhooks are late or lost: the success page and `reconcile` fulfil too.
+
+Both go through the same idempotent paths as the webhook (`apply_order_change`, the ledger, the
+order's fulfilment claim), so whichever trigger comes first does the work and the rest see it done.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import telemetry
+from ..checkout.stripe_api import StripeGateway
+from ..errors import ApiError, StoreUnavailable
+from ..orders.changes import OrderChange
+from ..orders.fulfilment import Fulfiller
+from ..orders.model import Change
+from ..orders.records import apply_order_change
+from ..store.base import Store
+from ..store.keys import event_key, order_key
+from .decide import HANDLED_TYPES, session_snapshot
+from .intake import process
+
+PAID = ("paid", "no_payment_required")
+
+
+def record_session(store: Store, fulfiller: Fulfiller, session: dict[str, Any]) -> dict[str, Any] | None:
+    """The order for a session the buyer returned from; a paid one is recorded and fulfilled now.
+
+    Best effort: the page still shows Stripe's answer when our store is down, and the webhook or
+    `reconcile` records the order later.
+    """
+    session_id = session["id"]
+    try:
+        if session.get("status") != "complete" or session.get("payment_status") not in PAID:
+            return store.get(order_key(session_id))
+        change = Change(f"success_page:{session_id}", "checkout.session.retrieved", int(time.time()),
+                        session=session_snapshot(session), fact="paid")
+        order = apply_order_change(store, OrderChange(session_id, change))
+        try:
+            fulfiller.fulfil_if_due(store, order)
+        except ApiError as exc:
+            telemetry.logger().warning("success page could not fulfil", extra={"session_id": session_id,
+                                                                              "code": exc.code})
+        return store.get(order_key(session_id))
+    except StoreUnavailable as exc:
+        telemetry.logger().warning("order store unavailable", extra={"session_id": session_id, "code": exc.code})
+        return None
+
+
+@dataclass
+class ReconcileReport:
+    new: list[str] = field(default_factory=list)
+    already: int = 0
+    ignored: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def reconcile(gateway: StripeGateway, store: Store, fulfiller: Fulfiller, *, since: int, dry_run: bool = False,
+              lease_seconds: int = 60) -> ReconcileReport:
+    """Apply every handled event since `since` that the ledger lacks, oldest first."""
+    report = ReconcileReport()
+    for event in sorted(gateway.events(list(HANDLED_TYPES), since), key=lambda e: (e["created"], e["id"])):
+        ledger = store.get(event_key(event["id"]))
+        if ledger is not None and ledger.get("done_at") is not None:
+            report.already += 1
+            continue
+        if dry_run:
+            report.new.append(event["id"])
+            continue
+        try:
+            outcome = process(event, store, fulfiller, lease_seconds=lease_seconds)
+        except ApiError as exc:
+            report.failed.append((event["id"], exc.code))
+            continue
+        if outcome == "applied":
+            report.new.append(event["id"])
+        elif outcome == "duplicate":
+            report.already += 1
+        else:
+            report.ignored += 1
+    return report

@@ -1,0 +1,143 @@
+"""Fulfilment: the actions a paid order triggers, run once per order whatever triggers them.
+
+The webhook, a Stripe retry, the success page and `reconcile` all call `fulfil_if_due`. The order
+item itself is the lock: a conditional claim with a lease (so a crash mid-way frees it for the
+next trigger), then `done_at` set only by the claim's holder. Actions: the record (always), a
+confirmation email through Amazon SES when `EMAIL_FROM` is set, and the seller's own hook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import telemetry
+from ..errors import ApiError, StoreUnavailable
+from ..money import format_amount
+from ..store.base import Claim, Store
+from ..store.keys import order_key
+from .model import Order, due_for_fulfilment, public_view
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+
+class FulfilmentFailed(ApiError):
+    status_code = 500
+    code = "fulfilment_failed"
+
+
+class FulfilmentBusy(ApiError):
+    """Another invocation holds the order's fulfilment lease; retry after it ends."""
+
+    status_code = 409
+    code = "fulfilment_in_progress"
+
+
+Action = Callable[[dict[str, Any]], None]
+
+
+class Fulfiller:
+    def __init__(self, actions: list[Action], *, lease_seconds: int = 60) -> None:
+        self.actions = actions
+        self.lease_seconds = lease_seconds
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, ses_client: Any = None) -> Fulfiller:
+        actions: list[Action] = []
+        if settings.email_from:
+            actions.append(EmailReceipt(settings.email_from, region=settings.aws_region, client=ses_client))
+        if settings.fulfillment_hook:
+            actions.append(load_hook(settings.fulfillment_hook))
+        return cls(actions, lease_seconds=settings.event_lease_seconds)
+
+    def fulfil_if_due(self, store: Store, order: Order, *, now: int | None = None) -> bool:
+        """Run the actions if this order is due and nobody did; True when this call fulfilled it."""
+        if not due_for_fulfilment(order):
+            return False
+        now = int(time.time()) if now is None else now
+        key, token = order_key(order["session_id"]), uuid.uuid4().hex
+        if not self.actions:
+            # The record is the only action: mark it fulfilled in one conditional write.
+            done = store.complete(key, now=now)
+            if done is Claim.IN_PROGRESS:
+                raise FulfilmentBusy("This order is being fulfilled by another request; retry shortly.")
+            if done is Claim.CLAIMED:
+                telemetry.count("Fulfilments")
+            return done is Claim.CLAIMED
+        outcome = store.claim(key, token, now=now, until=now + self.lease_seconds, create=False)
+        if outcome is Claim.DONE:
+            return False
+        if outcome is Claim.IN_PROGRESS:
+            raise FulfilmentBusy("This order is being fulfilled by another request; retry shortly.")
+        view = public_view(order)
+        try:
+            for action in self.actions:
+                action(view)
+        except Exception as exc:
+            # The seller's hook or SES failed: free the order so a retry runs the actions again.
+            store.release(key, token)
+            telemetry.count("FulfilmentFailures")
+            telemetry.logger().exception("fulfilment failed", extra={
+                "correlation_id": order["session_id"], "error": type(exc).__name__})
+            raise FulfilmentFailed("Fulfilment failed and will be retried.") from exc
+        _persist(lambda: store.finish(key, token, now=now))
+        telemetry.count("Fulfilments")
+        telemetry.logger().info("order fulfilled", extra={"correlation_id": order["session_id"]})
+        return True
+
+
+def _persist(write: Callable[[], None], attempts: int = 5, delay: float = 0.2) -> None:
+    """Marking an order done after its actions ran is the one write whose loss would repeat them
+    (after the lease, a retry would run them again), so it rides out a longer store hiccup."""
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except StoreUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay * 2**attempt)
+
+
+def load_hook(spec: str) -> Action:
+    module_name, _, attribute = spec.partition(":")
+    hook = getattr(importlib.import_module(module_name), attribute)
+    if not callable(hook):
+        raise TypeError(f"FULFILLMENT_HOOK {spec} is not callable")
+    return hook
+
+
+class EmailReceipt:
+    """A plain-text order confirmation through Amazon SES."""
+
+    def __init__(self, sender: str, *, region: str | None = None, client: Any = None) -> None:
+        self.sender = sender
+        self.region = region
+        self._client = client
+
+    def __call__(self, order: dict[str, Any]) -> None:
+        recipient = order.get("customer_email")
+        if not recipient:
+            return
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("ses", region_name=self.region or "us-east-1")
+        self._client.send_email(
+            Source=self.sender,
+            Destination={"ToAddresses": [recipient]},
+            Message={"Subject": {"Data": "Your order is confirmed"}, "Body": {"Text": {"Data": receipt_text(order)}}},
+        )
+
+
+def receipt_text(order: dict[str, Any]) -> str:
+    lines = [f"{item.get('quantity', 1)} × {item.get('description') or item.get('price')}"
+             for item in order.get("line_items", [])]
+    if order.get("amount_total") is not None:
+        lines.append(f"Total: {format_amount(order['amount_total'], order.get('currency'))}")
+    lines.append(f"Order reference: {order['session_id']}")
+    return "Thank you for your order.\n\n" + "\n".join(line for line in lines if line) + "\n"

@@ -1,0 +1,47 @@
+"""What the logic above sees of storage: a few calls — read, versioned write, claim, finish, release,
+query, increment — and the errors they raise. The logic receives a `Store` as a parameter, so tests
+hand it an in-memory one; `dynamo.py` is the real one.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Protocol
+
+Item = dict[str, Any]
+
+
+class Claim(enum.Enum):
+    CLAIMED = "claimed"  # ours now, until the lease ends
+    DONE = "done"  # finished before: nothing to do
+    IN_PROGRESS = "in_progress"  # someone else holds an unexpired lease
+
+
+class VersionConflict(Exception):
+    """Another writer changed the item since it was read; read again and retry."""
+
+
+class Store(Protocol):
+    def get(self, key: str) -> Item | None: ...
+
+    def put(self, key: str, item: Item, *, expected_version: int) -> None:
+        """Write `item` with version `expected_version + 1`; 0 means the item must not exist yet."""
+
+    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
+              create: bool = True) -> Claim: ...
+
+    def finish(self, key: str, token: str, *, now: int) -> None: ...
+
+    def complete(self, key: str, *, now: int) -> Claim:
+        """Set `done_at` at once, if nobody has and no live claim is held: a claim and its finish in
+        one write, for work that has nothing to do between them. CLAIMED means this call did it."""
+
+    def set_fields(self, key: str, fields: Item) -> Item:
+        """Set these attributes (creating the item if needed), bump its version; returns the item after."""
+
+    def release(self, key: str, token: str) -> None: ...
+
+    def query(self, index: str, partition: str, *, limit: int) -> list[Item]: ...
+
+    def increment(self, key: str, *, expires_at: int) -> int:
+        """Add one to the item's counter, atomically; returns the new count."""

@@ -1,0 +1,213 @@
+"""The one place that reaches DynamoDB.
+
+boto3 is imported and its client built on first use, never at import: the checkout path needs none.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..errors import StoreUnavailable
+from .base import Claim, Item, VersionConflict
+from .keys import INDEXES, TTL_ATTRIBUTE, index_attributes, table_definition
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+
+class DynamoStore:
+    def __init__(self, table: str, *, client: Any = None, endpoint_url: str | None = None,
+                 region: str | None = None) -> None:
+        self.table = table
+        self._client = client
+        self._endpoint_url = endpoint_url
+        self._region = region
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DynamoStore:
+        return cls(settings.dynamodb_table, endpoint_url=settings.dynamodb_endpoint_url, region=settings.aws_region)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            # Short timeouts and few retries: a webhook that cannot store should fail fast with a
+            # 5xx, and Stripe's own retries (for three days) take it from there.
+            config = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 3})
+            self._client = boto3.client("dynamodb", endpoint_url=self._endpoint_url,
+                                        region_name=self._region or "us-east-1", config=config)
+        return self._client
+
+    def get(self, key: str) -> Item | None:
+        response = self._call("get_item", TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
+        return _load(response["Item"]) if "Item" in response else None
+
+    def put(self, key: str, item: Item, *, expected_version: int) -> None:
+        body = {**item, **index_attributes(key, item), "pk": key, "version": expected_version + 1}
+        if expected_version == 0:
+            condition, values = "attribute_not_exists(pk)", {}
+        else:
+            condition, values = "version = :v", {":v": {"N": str(expected_version)}}
+        self._conditional("put_item", VersionConflict, TableName=self.table, Item=_dump(body),
+                          ConditionExpression=condition, **({"ExpressionAttributeValues": values} if values else {}))
+
+    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
+              create: bool = True) -> Claim:
+        values = {":t": {"S": token}, ":now": {"N": str(now)}, ":until": {"N": str(until)}, ":one": {"N": "1"},
+                  ":zero": {"N": "0"}}
+        update = "SET claim_token = :t, claim_until = :until, version = if_not_exists(version, :zero) + :one"
+        if expires_at is not None:
+            update += ", expires_at = :exp"
+            values[":exp"] = {"N": str(expires_at)}
+        free = "attribute_not_exists(done_at) AND (attribute_not_exists(claim_until) OR claim_until < :now)"
+        condition = free if create else f"attribute_exists(pk) AND {free}"
+        try:
+            self._call("update_item", TableName=self.table, Key={"pk": {"S": key}}, UpdateExpression=update,
+                       ConditionExpression=condition, ExpressionAttributeValues=values,
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except _ConditionFailed as failed:
+            old = _load(failed.item) if failed.item else None
+            if old is None:
+                if create:
+                    raise StoreUnavailable("The claim failed without a reason; retry.") from None
+                return Claim.IN_PROGRESS
+            return Claim.DONE if old.get("done_at") is not None else Claim.IN_PROGRESS
+        return Claim.CLAIMED
+
+    def complete(self, key: str, *, now: int) -> Claim:
+        free = "attribute_not_exists(done_at) AND (attribute_not_exists(claim_until) OR claim_until < :now)"
+        try:
+            self._call("update_item", TableName=self.table, Key={"pk": {"S": key}},
+                       UpdateExpression="SET done_at = :now, version = version + :one REMOVE claim_token, claim_until",
+                       ConditionExpression=f"attribute_exists(pk) AND {free}",
+                       ExpressionAttributeValues={":now": {"N": str(now)}, ":one": {"N": "1"}},
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except _ConditionFailed as failed:
+            old = _load(failed.item) if failed.item else None
+            return Claim.DONE if old and old.get("done_at") is not None else Claim.IN_PROGRESS
+        return Claim.CLAIMED
+
+    def set_fields(self, key: str, fields: Item) -> Item:
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+        response = self._call(
+            "update_item", TableName=self.table, Key={"pk": {"S": key}},
+            UpdateExpression=f"SET {assignments}, version = if_not_exists(version, :zero) + :one",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={**_dump(values), ":zero": {"N": "0"}, ":one": {"N": "1"}},
+            ReturnValues="ALL_NEW")
+        return _load(response["Attributes"])
+
+    def finish(self, key: str, token: str, *, now: int) -> None:
+        self._conditional(
+            "update_item", VersionConflict, TableName=self.table, Key={"pk": {"S": key}},
+            UpdateExpression="SET done_at = :now, version = version + :one REMOVE claim_token, claim_until",
+            ConditionExpression="claim_token = :t",
+            ExpressionAttributeValues={":now": {"N": str(now)}, ":t": {"S": token}, ":one": {"N": "1"}})
+
+    def release(self, key: str, token: str) -> None:
+        try:
+            self._conditional(
+                "update_item", VersionConflict, TableName=self.table, Key={"pk": {"S": key}},
+                UpdateExpression="SET version = version + :one REMOVE claim_token, claim_until",
+                ConditionExpression="claim_token = :t",
+                ExpressionAttributeValues={":t": {"S": token}, ":one": {"N": "1"}})
+        except VersionConflict:
+            pass  # the lease already passed to another invocation: nothing of ours to release
+
+    def query(self, index: str, partition: str, *, limit: int) -> list[Item]:
+        hash_key, _ = INDEXES[index]
+        response = self._call("query", TableName=self.table, IndexName=index, Limit=limit, ScanIndexForward=False,
+                              KeyConditionExpression="#h = :h", ExpressionAttributeNames={"#h": hash_key},
+                              ExpressionAttributeValues={":h": {"S": partition}})
+        return [_load(item) for item in response.get("Items", [])]
+
+    def increment(self, key: str, *, expires_at: int) -> int:
+        response = self._call("update_item", TableName=self.table, Key={"pk": {"S": key}},
+                              UpdateExpression="ADD hits :one SET expires_at = :exp",
+                              ExpressionAttributeValues={":one": {"N": "1"}, ":exp": {"N": str(expires_at)}},
+                              ReturnValues="UPDATED_NEW")
+        return int(response["Attributes"]["hits"]["N"])
+
+    def create_table(self, *, wait: bool = True) -> bool:
+        """Create the table with its indexes and TTL. Returns False when it already existed."""
+        try:
+            self._call("create_table", **table_definition(self.table))
+        except StoreUnavailable as exc:
+            if "ResourceInUseException" not in str(exc.__cause__):
+                raise
+            created = False
+        else:
+            created = True
+        if wait:
+            self.client.get_waiter("table_exists").wait(TableName=self.table, WaiterConfig={"Delay": 1})
+        ttl = self._call("describe_time_to_live", TableName=self.table)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            self._call("update_time_to_live", TableName=self.table,
+                       TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+        return created
+
+    def _conditional(self, operation: str, conflict: type[Exception], **kwargs: Any) -> None:
+        try:
+            self._call(operation, **kwargs)
+        except _ConditionFailed as exc:
+            raise conflict() from exc
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") == "ConditionalCheckFailedException":
+                raise _ConditionFailed(exc.response.get("Item")) from exc
+            raise StoreUnavailable(f"DynamoDB {operation} failed: {error.get('Code', 'error')}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB {operation} failed: {type(exc).__name__}") from exc
+
+
+class _ConditionFailed(Exception):
+    def __init__(self, item: dict[str, Any] | None) -> None:
+        super().__init__("condition failed")
+        self.item = item
+
+
+def _dump(item: Item) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(_numbers(v)) for k, v in item.items()}
+
+
+def _numbers(value: Any) -> Any:
+    # boto3 takes Decimal, not float; Stripe sends integers, but a float must not fail a write.
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+def _load(item: dict[str, Any]) -> Item:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    # DynamoDB hands numbers back as Decimal; nearly everything we store is an integer.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,101 @@
+"""The table's schema, in one place: how each kind of item is keyed, the indexes and the named queries.
+
+Every item lives in one table under a string key `pk`. Nothing outside `store/` spells a key prefix
+or an index name: the rest of the code calls these functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Item
+
+ORDER, PAYMENT, SUBSCRIPTION, EVENT, RATE = "ORDER#", "PAYMENT#", "SUB#", "EVENT#", "RATE#"
+
+
+def order_key(session_id: str) -> str:
+    """An order, keyed by its Checkout Session."""
+    return f"{ORDER}{session_id}"
+
+
+def payment_key(payment_intent: str) -> str:
+    """The link from a payment intent to its order, and the changes parked there before it is known."""
+    return f"{PAYMENT}{payment_intent}"
+
+
+def subscription_key(subscription_id: str) -> str:
+    return f"{SUBSCRIPTION}{subscription_id}"
+
+
+def event_key(event_id: str) -> str:
+    """The ledger entry that makes an event's effect happen once."""
+    return f"{EVENT}{event_id}"
+
+
+def rate_key(client_hash: str, window: int) -> str:
+    """One client's count in one fixed window."""
+    return f"{RATE}{client_hash}#{window}"
+
+
+def is_order(key: str) -> bool:
+    return key.startswith(ORDER)
+
+
+INDEXES = {"by_email": ("gsi1pk", "gsi1sk"), "by_created": ("gsi2pk", "gsi2sk")}
+TTL_ATTRIBUTE = "expires_at"
+
+
+def table_definition(name: str) -> dict[str, Any]:
+    """CreateTable arguments: the same schema `create-table` makes and `serverless.yml` declares."""
+    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
+    indexes = []
+    for index, (hash_key, range_key) in INDEXES.items():
+        attributes += [{"AttributeName": hash_key, "AttributeType": "S"},
+                       {"AttributeName": range_key, "AttributeType": "S"}]
+        indexes.append({
+            "IndexName": index,
+            "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"},
+                          {"AttributeName": range_key, "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        })
+    return {
+        "TableName": name,
+        "AttributeDefinitions": attributes,
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": indexes,
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def index_attributes(key: str, item: Item) -> Item:
+    """Orders are findable by customer email and, newest first, all together."""
+    if not is_order(key):
+        return {}
+    sort = f"{int(item.get('created') or 0):012d}#{item.get('session_id', '')}"
+    extra = {"gsi2pk": ALL_ORDERS, "gsi2sk": sort}
+    if item.get("customer_email"):
+        extra.update(gsi1pk=email_partition(str(item["customer_email"])), gsi1sk=sort)
+    return extra
+
+
+# The named queries: which index, and which partition of it.
+ALL_ORDERS = "ORDERS"
+
+
+def recent_orders() -> tuple[str, str]:
+    """Every order, newest first."""
+    return "by_created", ALL_ORDERS
+
+
+def orders_by_email(email: str) -> tuple[str, str]:
+    """A customer's orders, newest first."""
+    return "by_email", email_partition(email)
+
+
+def email_partition(email: str) -> str:
+    return f"EMAIL#{email.lower()}"
+
+
+# What storage adds to an item, which nobody outside storage needs to see.
+STORAGE_ATTRIBUTES = frozenset({"pk", "version", "claim_token", "claim_until", *(
+    name for pair in INDEXES.values() for name in pair)})

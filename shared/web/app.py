@@ -1,0 +1,209 @@
+"""The Starlette app: the same routes on every platform. Routes translate HTTP; the logic lives elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from .. import __version__, telemetry
+from ..errors import ApiError, Misconfigured
+from .bodies import read_body, read_purchase
+from .services import Services
+
+CHECKOUT_BODY_LIMIT = 16 * 1024
+API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/create-portal-session", "/api/config",
+              "/api/webhook", "/api/health")
+
+
+def create_app(services: Services | None = None, *, static_dir: str | None = None) -> Starlette:
+    services = services or Services()
+
+    async def limit_rate(request: Request) -> None:
+        settings = services.settings
+        if settings.rate_limit is not None:
+            from .ratelimit import check, client_address
+
+            client = client_address(dict(request.headers), request.client.host if request.client else None,
+                                    settings.client_ip_header)
+            await run_in_threadpool(check, settings.rate_limit, services.store, client)
+
+    async def create_checkout_session(request: Request) -> Response:
+        settings = services.settings
+        await limit_rate(request)
+        data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
+        if from_form:
+            data.pop("uiMode", None)  # embedded Checkout needs the script; a plain form gets the hosted page
+        from ..checkout.sessions import create_session
+
+        site = settings.require("site_url")
+        created = await run_in_threadpool(create_session, services.catalog, services.gateway, site, data,
+                                          request.headers.get("idempotency-key"))
+        if from_form:
+            return RedirectResponse(created["url"], status_code=303, headers=_cors(request, settings))
+        return JSONResponse(created, headers=_cors(request, settings))
+
+    async def checkout_session(request: Request) -> Response:
+        from ..checkout.sessions import check_session_id, summary
+        from ..events.recovery import record_session
+
+        session_id = check_session_id(request.query_params.get("session_id"))
+        settings = services.settings
+        settings.require("stripe_secret_key")
+
+        def load() -> dict[str, Any]:
+            session = services.gateway.retrieve_session(session_id)
+            order = record_session(services.store, services.fulfiller, session)
+            return summary(session, order)
+
+        body = await run_in_threadpool(load)  # Stripe's 404 arrives as `session_not_found`
+        headers = {"Cache-Control": "no-store", **_cors(request, settings)}
+        return JSONResponse(body, headers=headers)
+
+    async def create_portal_session(request: Request) -> Response:
+        from ..checkout.portal import portal_url
+        from ..checkout.sessions import check_session_id
+
+        settings = services.settings
+        await limit_rate(request)
+        data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
+        session_id = check_session_id(data.get("session_id") if isinstance(data.get("session_id"), str) else None)
+        site = settings.require("site_url")
+        url = await run_in_threadpool(portal_url, services.gateway, session_id, site)
+        if from_form:
+            return RedirectResponse(url, status_code=303, headers=_cors(request, settings))
+        return JSONResponse({"url": url}, headers=_cors(request, settings))
+
+    async def config(request: Request) -> Response:
+        """What the pages may know: the publishable key embedded Checkout needs (public by design)."""
+        settings = services.settings
+        key = settings.require("stripe_publishable_key")
+        return JSONResponse({"publishableKey": key}, headers={"Cache-Control": "public, max-age=300",
+                                                             **_cors(request, settings)})
+
+    async def webhook(request: Request) -> Response:
+        from ..events.intake import MAX_BODY, parse_event, process
+
+        settings = services.settings
+        secrets = settings.require("webhook_secrets")
+        payload = await read_body(request, MAX_BODY)
+        try:
+            event = parse_event(payload, request.headers.get("stripe-signature"), secrets)
+        except ApiError as exc:
+            telemetry.count("InvalidSignatures" if exc.code == "invalid_signature" else "InvalidPayloads")
+            raise
+        telemetry.count("EventsReceived")
+        outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
+                                          lease_seconds=settings.event_lease_seconds)
+        # The correlation id goes with each line, not into the logger's shared keys: a Vercel or
+        # local process serves requests concurrently, and they would overwrite each other's.
+        telemetry.logger().info("webhook handled", extra={
+            "correlation_id": event["id"], "event_type": event["type"], "outcome": outcome})
+        return JSONResponse({"received": True, "outcome": outcome})
+
+    async def health(request: Request) -> Response:
+        from ..settings import _KNOWN, Settings
+
+        body: dict[str, Any] = {"status": "ok", "version": __version__}
+        try:
+            settings = services.settings
+        except Misconfigured as exc:
+            body.update(status="misconfigured", problems=exc.message.split("; "))
+            settings = Settings(present=())
+        body["settings"] = {"present": list(settings.present),
+                            "missing": [name for name in _KNOWN if name not in settings.present]}
+        if settings.stripe_secret_key is not None:
+            body["stripe_mode"] = "live" if settings.is_live else "test"
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def preflight(request: Request) -> Response:
+        headers = _cors(request, services.settings)
+        if headers:
+            headers.update({"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                            "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+                            "Access-Control-Max-Age": "600"})
+        return Response(status_code=204, headers=headers)
+
+    routes: list[BaseRoute] = [
+        Route("/api/create-checkout-session", create_checkout_session, methods=["POST"]),
+        Route("/api/create-checkout-session", preflight, methods=["OPTIONS"]),
+        Route("/api/checkout-session", checkout_session, methods=["GET"]),
+        Route("/api/checkout-session", preflight, methods=["OPTIONS"]),
+        Route("/api/create-portal-session", create_portal_session, methods=["POST"]),
+        Route("/api/create-portal-session", preflight, methods=["OPTIONS"]),
+        Route("/api/config", config, methods=["GET"]),
+        Route("/api/webhook", webhook, methods=["POST"]),
+        Route("/api/health", health, methods=["GET"]),
+    ]
+    if static_dir is not None:
+        routes.append(Mount("/", app=_pages(static_dir, services)))
+
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        if exc.status_code >= 500:
+            telemetry.logger().warning("request failed", extra={"path": request.url.path, "code": exc.code})
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(exc.status_code, "http_error")
+        body = {"error": {"code": code, "message": exc.detail}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # Never a traceback or an exception's text in a response: it could quote a payload.
+        telemetry.logger().exception("unhandled error", extra={"path": request.url.path})
+        return JSONResponse({"error": {"code": "internal_error", "message": "Something went wrong; please retry."}},
+                            status_code=500)
+
+    return Starlette(routes=routes, middleware=[Middleware(FlushMetrics)], exception_handlers={
+        ApiError: on_api_error, HTTPException: on_http_error, Exception: on_unexpected})
+
+
+class FlushMetrics:
+    """Writes each request's counters when it ends: a Lambda container may be frozen right after,
+    and on a long-lived server they would otherwise wait until 100 values piled up."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            telemetry.flush()
+
+
+def _pages(directory: str, services: Services) -> Any:
+    """`public/` with the security headers the platforms' configs give the pages."""
+    from starlette.staticfiles import StaticFiles
+
+    from .headers import page_headers
+
+    files = StaticFiles(directory=directory, html=True)
+    headers = [(name.lower().encode(), value.encode())
+               for name, value in page_headers(services.settings.stripe_api_base).items()]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + headers
+            await send(message)
+
+        await files(scope, receive, send_with_headers)
+
+    return app
+
+
+def _cors(request: Request, settings: Any) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if origin and (origin == settings.site_url or origin in settings.cors_origins):
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {}
