@@ -13,19 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import BadRequest
-from ..web.services import Services
+from ..orders.fulfilment import Fulfiller
+from ..store.base import Store
 from .intake import is_event, process
 
 STRIPE_SOURCE_PREFIX = "aws.partner/stripe.com"
 
 
-def handle(envelope: dict[str, Any], services: Services) -> dict[str, str]:
+def handle(envelope: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int) -> dict[str, str]:
     source = envelope.get("source")
     if not isinstance(source, str) or not source.startswith(STRIPE_SOURCE_PREFIX):
         raise BadRequest("Not a Stripe event source.", code="invalid_source")
     event = envelope.get("detail")
     if not is_event(event):
         raise BadRequest("The EventBridge detail is not a Stripe event.", code="invalid_payload")
-    outcome = process(event, services.store, services.fulfiller,
-                      lease_seconds=services.settings.event_lease_seconds)
+    outcome = process(event, store, fulfiller, lease_seconds=lease_seconds)
     return {"event_id": event["id"], "outcome": outcome}
