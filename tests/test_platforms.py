@@ -391,8 +391,9 @@ def test_serverless_sends_email_only_when_configured():
     assert policy["Condition"] == "SendsEmail"
     [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "ses:SendEmail"
-    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "${param:emailFrom}"}}
-    assert resources["Conditions"]["SendsEmail"] == {"Fn::Not": [{"Fn::Equals": ["${param:emailFrom}", ""]}]}
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "EmailFrom"}}}
+    assert resources["Parameters"]["EmailFrom"]["Default"] == "${param:emailFrom}"
+    assert resources["Conditions"]["SendsEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "EmailFrom"}, ""]}]}
     assert serverless()["provider"]["environment"]["EMAIL_FROM"] == "${param:emailFrom}"
 
 
