@@ -7,11 +7,13 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from shared.events.signature import sign
 from shared.store.base import Claim, VersionConflict
+from shared.store.keys import INDEXES, index_attributes
 
 FIXTURES = json.loads((Path(__file__).resolve().parent / "standin" / "fixtures3.json").read_text())["resources"]
 
@@ -30,7 +32,7 @@ class MemoryStore:
 
             raise StoreUnavailable("memory store is down")
 
-    def get(self, key: str) -> Optional[dict[str, Any]]:
+    def get(self, key: str) -> dict[str, Any] | None:
         self._check()
         with self.lock:
             item = self.items.get(key)
@@ -44,8 +46,8 @@ class MemoryStore:
                 raise VersionConflict()
             self.items[key] = {**copy.deepcopy(item), "pk": key, "version": expected_version + 1}
 
-    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: Optional[int] = None,
-              create: bool = True) -> Claim:
+    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
+              create: bool = True, fields: dict[str, Any] | None = None) -> Claim:
         self._check()
         with self.lock:
             item = self.items.get(key)
@@ -56,19 +58,21 @@ class MemoryStore:
             if item is not None and item.get("claim_until", 0) >= now:
                 return Claim.IN_PROGRESS
             item = item or {"pk": key}
+            item.update(copy.deepcopy(fields or {}))
             item.update(claim_token=token, claim_until=until, version=item.get("version", 0) + 1)
             if expires_at is not None:
                 item["expires_at"] = expires_at
             self.items[key] = item
             return Claim.CLAIMED
 
-    def finish(self, key: str, token: str, *, now: int) -> None:
+    def finish(self, key: str, token: str, *, now: int, fields: dict[str, Any] | None = None) -> None:
         self._check()
         with self.lock:
             item = self.items.get(key)
             if not item or item.get("claim_token") != token:
                 raise VersionConflict()
             item.pop("claim_token"), item.pop("claim_until", None)
+            item.update(copy.deepcopy(fields or {}))
             item.update(done_at=now, version=item["version"] + 1)
 
     def complete(self, key: str, *, now: int) -> Claim:
@@ -93,12 +97,13 @@ class MemoryStore:
             item["version"] = item.get("version", 0) + 1
             return copy.deepcopy(item)
 
-    def release(self, key: str, token: str) -> None:
+    def release(self, key: str, token: str, *, fields: dict[str, Any] | None = None) -> None:
         self._check()
         with self.lock:
             item = self.items.get(key)
             if item and item.get("claim_token") == token:
                 item.pop("claim_token"), item.pop("claim_until", None)
+                item.update(copy.deepcopy(fields or {}))
                 item["version"] += 1
 
     def increment(self, key: str, *, expires_at: int) -> int:
@@ -109,12 +114,24 @@ class MemoryStore:
             return item["hits"]
 
     def query(self, index: str, partition: str, *, limit: int) -> list[dict[str, Any]]:
+        return list(reversed(self._partition(index, partition, "")))[:limit]
+
+    def query_range(self, index: str, partition: str, *, start: str = "",
+                    attributes: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+        for item in self._partition(index, partition, start):
+            yield {k: v for k, v in item.items() if k in attributes} if attributes else item
+
+    def _partition(self, index: str, partition: str, start: str) -> list[dict[str, Any]]:
+        """An index partition in sort-key order, the index attributes worked out as DynamoDB keeps them."""
         self._check()
+        hash_key, range_key = INDEXES[index]
         with self.lock:
-            orders = [copy.deepcopy(i) for k, i in self.items.items() if k.startswith("ORDER#")]
-        if index == "by_email":
-            orders = [o for o in orders if f"EMAIL#{str(o.get('customer_email', '')).lower()}" == partition]
-        return sorted(orders, key=lambda o: o.get("created") or 0, reverse=True)[:limit]
+            found = []
+            for key, item in self.items.items():
+                indexed = index_attributes(key, item)
+                if indexed.get(hash_key) == partition and indexed.get(range_key, "") >= start:
+                    found.append((indexed[range_key], copy.deepcopy(item)))
+        return [item for _, item in sorted(found, key=lambda pair: pair[0])]
 
 
 class RecordingAction:
@@ -132,9 +149,9 @@ class RecordingAction:
             self.calls.append(order["session_id"])
 
 
-def make_session(session_id: Optional[str] = None, *, payment_status: str = "paid", status: str = "complete",
+def make_session(session_id: str | None = None, *, payment_status: str = "paid", status: str = "complete",
                  amount_total: int = 3000, currency: str = "usd", email: str = "buyer@example.com",
-                 payment_intent: Optional[str] = "pi_default", mode: str = "payment", **extra: Any) -> dict[str, Any]:
+                 payment_intent: str | None = "pi_default", mode: str = "payment", **extra: Any) -> dict[str, Any]:
     session = copy.deepcopy(FIXTURES["checkout.session"])
     session.update(
         id=session_id or f"cs_test_{uuid.uuid4().hex}", status=status, payment_status=payment_status,
@@ -161,15 +178,15 @@ def make_dispute(payment_intent: str, *, status: str = "needs_response") -> dict
     return dispute
 
 
-def make_event(type_: str, obj: dict[str, Any], *, created: Optional[int] = None,
-               event_id: Optional[str] = None) -> dict[str, Any]:
+def make_event(type_: str, obj: dict[str, Any], *, created: int | None = None,
+               event_id: str | None = None) -> dict[str, Any]:
     event = copy.deepcopy(FIXTURES["event"])
     event.update(id=event_id or f"evt_{uuid.uuid4().hex[:24]}", type=type_,
                  created=int(time.time()) if created is None else created, data={"object": obj})
     return event
 
 
-def signed(event: dict[str, Any], secret: str, *, timestamp: Optional[int] = None) -> tuple[bytes, dict[str, str]]:
+def signed(event: dict[str, Any], secret: str, *, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
     """The body and headers of a delivery, signed as Stripe signs it."""
     body = json.dumps(event).encode()
     return body, {"Stripe-Signature": sign(body, secret, timestamp), "Content-Type": "application/json"}

@@ -6,6 +6,7 @@ hand it an in-memory one; `dynamo.py` is the real one.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 Item = dict[str, Any]
@@ -28,9 +29,12 @@ class Store(Protocol):
         """Write `item` with version `expected_version + 1`; 0 means the item must not exist yet."""
 
     def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
-              create: bool = True) -> Claim: ...
+              create: bool = True, fields: Item | None = None) -> Claim:
+        """Take the item's lease if it is free and not done. `fields` are set too, in the same write,
+        only when the claim succeeds."""
 
-    def finish(self, key: str, token: str, *, now: int) -> None: ...
+    def finish(self, key: str, token: str, *, now: int, fields: Item | None = None) -> None:
+        """Set `done_at` (and `fields`) and drop the lease, if this token still holds it."""
 
     def complete(self, key: str, *, now: int) -> Claim:
         """Set `done_at` at once, if nobody has and no live claim is held: a claim and its finish in
@@ -39,9 +43,16 @@ class Store(Protocol):
     def set_fields(self, key: str, fields: Item) -> Item:
         """Set these attributes (creating the item if needed), bump its version; returns the item after."""
 
-    def release(self, key: str, token: str) -> None: ...
+    def release(self, key: str, token: str, *, fields: Item | None = None) -> None:
+        """Drop the lease (setting `fields`, to say why) if this token still holds it."""
 
-    def query(self, index: str, partition: str, *, limit: int) -> list[Item]: ...
+    def query(self, index: str, partition: str, *, limit: int) -> list[Item]:
+        """The first `limit` items of an index partition, newest (greatest sort key) first."""
+
+    def query_range(self, index: str, partition: str, *, start: str = "",
+                    attributes: Sequence[str] | None = None) -> Iterator[Item]:
+        """Every item of an index partition whose sort key is `start` or greater, oldest first, read a
+        page at a time as the caller iterates; only `attributes` of each, when named."""
 
     def increment(self, key: str, *, expires_at: int) -> int:
         """Add one to the item's counter, atomically; returns the new count."""

@@ -6,6 +6,7 @@ or an index name: the rest of the code calls these functions.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .base import Item
@@ -68,7 +69,16 @@ def table_definition(name: str) -> dict[str, Any]:
 
 
 def index_attributes(key: str, item: Item) -> Item:
-    """Orders are findable by customer email and, newest first, all together."""
+    """The index attributes an item carries: orders by customer email and, with subscriptions and the
+    event ledger, by time (`by_created`, each kind under its own partition key)."""
+    if key.startswith(EVENT):
+        # The ledger by day, so a window is a few small Queries rather than one ever-growing
+        # partition; sorted by when the event was last taken up (which its claim records).
+        seen = int(item.get("seen_at") or 0)
+        return {"gsi2pk": ledger_partition(seen), "gsi2sk": f"{seen:012d}#{item.get('event_id', '')}"} if seen else {}
+    if key.startswith(SUBSCRIPTION):
+        return {"gsi2pk": ALL_SUBSCRIPTIONS,
+                "gsi2sk": f"{int(item.get('created') or 0):012d}#{item.get('subscription_id', '')}"}
     if not is_order(key):
         return {}
     sort = f"{int(item.get('created') or 0):012d}#{item.get('session_id', '')}"
@@ -78,13 +88,34 @@ def index_attributes(key: str, item: Item) -> Item:
     return extra
 
 
-# The named queries: which index, and which partition of it.
-ALL_ORDERS = "ORDERS"
+# The named queries: which index, which partition of it and, for ranges, where the sort keys start.
+ALL_ORDERS, ALL_SUBSCRIPTIONS, LEDGER = "ORDERS", "SUBSCRIPTIONS", "EVENTS#"
+DAY = 86400
 
 
 def recent_orders() -> tuple[str, str]:
     """Every order, newest first."""
     return "by_created", ALL_ORDERS
+
+
+def orders_since(since: int) -> tuple[str, str, str]:
+    """Orders whose Checkout Session was created at `since` or later."""
+    return "by_created", ALL_ORDERS, f"{max(since, 0):012d}"
+
+
+def all_subscriptions() -> tuple[str, str, str]:
+    """Every subscription record, oldest first."""
+    return "by_created", ALL_SUBSCRIPTIONS, ""
+
+
+def ledger_since(since: int, until: int) -> list[tuple[str, str, str]]:
+    """The ledger entries taken up from `since` to `until`: one range per UTC day."""
+    first, last = max(since, 0) // DAY, max(until, since, 0) // DAY
+    return [("by_created", ledger_partition(day * DAY), f"{max(since, 0):012d}") for day in range(first, last + 1)]
+
+
+def ledger_partition(stamp: int) -> str:
+    return f"{LEDGER}{time.strftime('%Y-%m-%d', time.gmtime(stamp))}"
 
 
 def orders_by_email(email: str) -> tuple[str, str]:
