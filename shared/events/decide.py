@@ -117,7 +117,23 @@ def subscription_snapshot(sub: dict[str, Any]) -> dict[str, Any]:
         "cancel_at_period_end": bool(sub.get("cancel_at_period_end")),
         "cancel_at": sub.get("cancel_at"),
         "canceled_at": sub.get("canceled_at"),
+        # What the sales report needs to work out MRR, new and churned subscriptions without Stripe.
+        "created": sub.get("created"),
+        "start_date": sub.get("start_date"),
+        "ended_at": sub.get("ended_at"),
+        "trial_end": sub.get("trial_end"),
+        "currency": sub.get("currency"),
+        "items": [_item_snapshot(item) for item in items if item],
     }
+
+
+def _item_snapshot(item: dict[str, Any]) -> dict[str, Any]:
+    price = item.get("price")
+    price = price if isinstance(price, dict) else {}
+    recurring = price.get("recurring") or {}
+    return {"price": _id(item.get("price")), "quantity": item.get("quantity", 1),
+            "unit_amount": price.get("unit_amount"), "currency": price.get("currency"),
+            "interval": recurring.get("interval"), "interval_count": recurring.get("interval_count") or 1}
 
 
 def _invoice_subscription(invoice: dict[str, Any]) -> str | None:

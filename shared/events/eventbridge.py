@@ -27,5 +27,5 @@ def handle(envelope: dict[str, Any], store: Store, fulfiller: Fulfiller, *, leas
     event = envelope.get("detail")
     if not is_event(event):
         raise BadRequest("The EventBridge detail is not a Stripe event.", code="invalid_payload")
-    outcome = process(event, store, fulfiller, lease_seconds=lease_seconds)
+    outcome = process(event, store, fulfiller, lease_seconds=lease_seconds, source="eventbridge")
     return {"event_id": event["id"], "outcome": outcome}

@@ -14,12 +14,12 @@ import uuid
 from typing import Any, TypeGuard
 
 from .. import _json, telemetry
-from ..errors import BadRequest, Conflict, StoreUnavailable
+from ..errors import ApiError, BadRequest, Conflict, StoreUnavailable
 from ..orders.changes import OrderChange, PaymentChange, SubscriptionChange
 from ..orders.fulfilment import Fulfiller
 from ..orders.records import apply_order_change, apply_payment_change, apply_subscription_change
 from ..settings import Secret
-from ..store.base import Claim, Store
+from ..store.base import Claim, Item, Store
 from ..store.keys import event_key
 from .decide import Decision, Ignored, decide
 from .signature import verify
@@ -55,8 +55,14 @@ def is_event(value: Any) -> TypeGuard[dict[str, Any]]:
 
 
 def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int = 60,
-            now: int | None = None) -> str:
-    """Apply one verified event exactly once. Returns `applied`, `duplicate` or `ignored`."""
+            now: int | None = None, source: str = "webhook") -> str:
+    """Apply one verified event exactly once. Returns `applied`, `duplicate` or `ignored`.
+
+    The ledger entry also says what happened, for `python -m shared events`: the event's type, where
+    it came from and when it was taken up (written with the claim), the record it changed (with the
+    finish), or why it failed (with the release). No write is added for that: a duplicate still costs
+    one conditional write, and an ignored event none.
+    """
     try:
         decision = decide(event)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
@@ -67,35 +73,44 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
 
     now = int(time.time()) if now is None else now
     key, token = event_key(event["id"]), uuid.uuid4().hex
-    claim = store.claim(key, token, now=now, until=now + lease_seconds, expires_at=now + LEDGER_TTL_SECONDS)
+    taken_up = {"event_id": event["id"], "type": event["type"], "source": source, "seen_at": now,
+                "event_created": event["created"]}
+    claim = store.claim(key, token, now=now, until=now + lease_seconds, expires_at=now + LEDGER_TTL_SECONDS,
+                        fields=taken_up)
     if claim is Claim.DONE:
         telemetry.count("EventsDuplicate")
         return "duplicate"
     if claim is Claim.IN_PROGRESS:
         raise EventInProgress("This event is being processed by another request; retry shortly.")
     try:
-        order = _apply(store, decision)
+        order, touched = _apply(store, decision)
         if order is not None:
             fulfiller.fulfil_if_due(store, order, now=now)
     except Exception as exc:
         telemetry.count("EventsFailed")
+        error = exc.code if isinstance(exc, ApiError) else type(exc).__name__
         telemetry.logger().warning("event failed", extra={
             "correlation_id": event["id"], "event_type": event["type"], "error": type(exc).__name__})
         try:
-            store.release(key, token)
+            store.release(key, token, fields={"last_error": error, "failed_at": now})
         except StoreUnavailable:
             pass  # the lease will run out by itself, and Stripe's retry claims it then
         raise
-    store.finish(key, token, now=now)
+    store.finish(key, token, now=now, fields={"outcome": "applied", **touched})
     telemetry.count("EventsApplied")
     return "applied"
 
 
-def _apply(store: Store, decision: Decision) -> dict[str, Any] | None:
+def _apply(store: Store, decision: Decision) -> tuple[dict[str, Any] | None, Item]:
+    """The change made, and which record it touched (for the ledger)."""
     if isinstance(decision, OrderChange):
-        return apply_order_change(store, decision)
+        return apply_order_change(store, decision), {"order": decision.session_id}
     if isinstance(decision, PaymentChange):
-        return apply_payment_change(store, decision)
+        order = apply_payment_change(store, decision)
+        if order is None:  # parked until its session is known
+            return None, {"payment_intent": decision.payment_intent}
+        return order, {"order": order["session_id"]}
     if isinstance(decision, SubscriptionChange):
         apply_subscription_change(store, decision)
-    return None
+        return None, {"subscription": decision.subscription_id}
+    return None, {}

@@ -70,7 +70,7 @@ def reconcile(gateway: StripeGateway, store: Store, fulfiller: Fulfiller, *, sin
             report.new.append(event["id"])
             continue
         try:
-            outcome = process(event, store, fulfiller, lease_seconds=lease_seconds)
+            outcome = process(event, store, fulfiller, lease_seconds=lease_seconds, source="reconcile")
         except ApiError as exc:
             report.failed.append((event["id"], exc.code))
             continue
