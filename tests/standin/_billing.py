@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import _billing_objects as objects
+from . import _invoices
 from ._catalog import merge_metadata, unsupported
 from ._errors import StripeError, missing_parameter, no_such
 from ._objects import now
@@ -22,7 +23,7 @@ JSON = dict[str, Any]
 
 _CUSTOMER_CREATE = {"description", "email", "expand", "metadata", "name", "phone"}
 _SUBSCRIPTION_UPDATE = set(
-    "cancel_at cancel_at_period_end cancellation_details description expand metadata "
+    "cancel_at cancel_at_period_end cancellation_details description expand items metadata "
     "pause_collection proration_behavior proration_date".split()
 )
 _WHILE_CANCELED = {"cancellation_details", "expand", "metadata"}
@@ -119,6 +120,8 @@ def update_subscription(store: Store, id: str, params: JSON) -> JSON:
     if "pause_collection" in params:
         pause = params["pause_collection"]
         sub["pause_collection"] = None if pause == "" else {"resumes_at": None, **pause}
+    if "items" in params:
+        _invoices.change_items(store, sub, params)
     return sub
 
 

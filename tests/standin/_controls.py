@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import _billing
+from . import _billing, _invoices
 from ._store import JSON, RecordedRequest, Store
 
 
@@ -47,6 +47,11 @@ class Controls:
     def subscriptions(self) -> dict[str, JSON]:
         """Subscriptions by id, oldest first, canceled ones included."""
         return self._store.subscriptions
+
+    @property
+    def invoices(self) -> dict[str, JSON]:
+        """Invoices by id, oldest first (previews are not stored, as at Stripe)."""
+        return self._store.invoices
 
     @property
     def portal_sessions(self) -> dict[str, JSON]:
@@ -162,3 +167,23 @@ class Controls:
                 description=description,
                 api_version=api_version,
             )
+
+    def add_invoice(
+        self, subscription: str, *, amount_due: int | None = None, past_due: bool = True
+    ) -> JSON:
+        """An open renewal invoice for `subscription` (its latest), as after a failed automatic
+        payment: the subscription turns `past_due` unless `past_due=False`."""
+        with self._store.lock:
+            invoice = _invoices.add_open_invoice(
+                self._store, subscription, amount_due=amount_due, past_due=past_due
+            )
+            return copy.deepcopy(invoice)
+
+    def set_card(
+        self, customer: str, outcome: str = "pays", *, decline_code: str | None = None
+    ) -> None:
+        """What charging this customer does from now on: `pays` (the default), `declines` (a 402
+        card error with `decline_code`, e.g. "insufficient_funds") or `requires_action` (3D Secure:
+        the 402 `invoice_payment_intent_requires_action`)."""
+        with self._store.lock:
+            _invoices.set_card(self._store, customer, outcome, decline_code)

@@ -16,6 +16,7 @@ class StripeError(Exception):
         type: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
+        decline_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -23,6 +24,7 @@ class StripeError(Exception):
         self.type = type
         self.code = code
         self.param = param
+        self.decline_code = decline_code  # card errors: why the issuer declined
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"type": self.type, "message": self.message}
@@ -31,6 +33,8 @@ class StripeError(Exception):
             error["code"] = self.code
         if self.param is not None:
             error["param"] = self.param
+        if self.decline_code is not None:
+            error["decline_code"] = self.decline_code
         return {"error": error}
 
 

@@ -4,10 +4,11 @@ the billing portal and webhook endpoints. Like `_handlers`, each returns a priva
 from __future__ import annotations
 
 import copy
+import re
 
-from . import _billing, _catalog
+from . import _billing, _catalog, _invoices
 from ._catalog import unsupported
-from ._errors import no_such
+from ._errors import StripeError, no_such
 from ._handlers import Call, _created_matches, _expanded, _page
 from ._store import JSON
 
@@ -71,6 +72,70 @@ def list_customers(call: Call) -> JSON:
         and _created_matches(p.get("created"), customer["created"])
     ]
     return _expanded(call, _page(customers, p, "/v1/customers"))
+
+
+# Stripe's search query language, as far as the stand-in speaks it: one exact `email:'…'` clause.
+_EMAIL_QUERY = re.compile(r"""\s*email\s*:\s*(['"])((?:\\.|(?!\1).)*)\1\s*""")
+
+
+def search_customers(call: Call) -> JSON:
+    p = call.params
+    unsupported(p, {"expand", "limit", "page", "query"}, "GET /v1/customers/search")
+    match = _EMAIL_QUERY.fullmatch(p["query"])
+    if match is None:
+        raise StripeError(
+            "The stand-in's customer search understands one clause, email:'someone@example.com'; "
+            "extend tests/standin if a test needs more.",
+            param="query",
+        )
+    email = re.sub(r"\\(.)", r"\1", match.group(2))
+    limit = p.get("limit", 10)
+    if not 1 <= limit <= 100:
+        raise StripeError("Invalid limit: must be between 1 and 100.", param="limit")
+    # An exact match, case and all: the stand-in does not assume Stripe folds case.
+    found = [c for c in reversed(call.store.customers.values()) if c["email"] == email]
+    result = {
+        "object": "search_result",
+        "data": copy.deepcopy(found[:limit]),
+        "has_more": len(found) > limit,
+        "next_page": None,
+        "url": "/v1/customers/search",
+    }
+    return _expanded(call, result)
+
+
+# --- invoices ---
+
+_INVOICE_LIST = {"customer", "ending_before", "expand", "limit", "starting_after", "status", "subscription"}
+
+
+def list_invoices(call: Call) -> JSON:
+    p = call.params
+    unsupported(p, _INVOICE_LIST, "GET /v1/invoices")
+    invoices = [
+        invoice
+        for invoice in sorted(
+            call.store.invoices.values(), key=lambda i: i["created"], reverse=True
+        )
+        if all(invoice[f] == p[f] for f in ("customer", "status") if f in p)
+        and (
+            "subscription" not in p
+            or invoice["parent"]["subscription_details"]["subscription"] == p["subscription"]
+        )
+    ]
+    return _expanded(call, _page(invoices, p, "/v1/invoices"))
+
+
+def retrieve_invoice(call: Call) -> JSON:
+    return _expanded(call, copy.deepcopy(_invoices.stored_invoice(call.store, call.id)))
+
+
+def pay_invoice(call: Call) -> JSON:
+    return _expanded(call, copy.deepcopy(_invoices.pay(call.store, call.id, call.params)))
+
+
+def create_invoice_preview(call: Call) -> JSON:
+    return _expanded(call, _invoices.create_preview(call.store, call.params))
 
 
 # --- subscriptions ---

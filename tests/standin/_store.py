@@ -37,6 +37,11 @@ class Store:
     subscriptions: dict[str, JSON] = field(default_factory=dict)
     portal_sessions: dict[str, JSON] = field(default_factory=dict)
     webhook_endpoints: dict[str, JSON] = field(default_factory=dict)
+    invoices: dict[str, JSON] = field(default_factory=dict)
+    # customer id -> (what their card does when charged, the decline code); see `set_card`
+    cards: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # subscription id -> proration lines waiting for its next invoice
+    pending_prorations: dict[str, list[JSON]] = field(default_factory=dict)
     # The account's one (default) billing portal configuration.
     portal_configuration: str = field(default_factory=lambda: _objects.new_id("bpc_"))
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -212,7 +217,14 @@ class Store:
 
     def find(self, id: str) -> JSON | None:
         """Any stored object by id, for `expand[]`."""
-        tables = (self.prices, self.products, self.sessions, self.customers, self.subscriptions)
+        tables = (
+            self.prices,
+            self.products,
+            self.sessions,
+            self.customers,
+            self.subscriptions,
+            self.invoices,
+        )
         for table in tables:
             if id in table:
                 return table[id]
