@@ -30,17 +30,21 @@ class Price:
     unit_amount: int | None
     product_name: str
     trial_days: int | None = None
+    interval: str | None = None  # recurring prices: day, week, month or year, every interval_count
+    interval_count: int = 1
 
     @classmethod
     def from_stripe(cls, obj: dict[str, Any]) -> Price:
         product = obj.get("product")
         name = product.get("name") if isinstance(product, dict) else None
+        recurring = obj.get("recurring") or {}
         return cls(
             id=obj["id"], lookup_key=obj.get("lookup_key"), active=bool(obj.get("active")),
             recurring=obj.get("type") == "recurring" or bool(obj.get("recurring")),
             currency=obj.get("currency") or "", unit_amount=obj.get("unit_amount"),
             product_name=name or obj.get("nickname") or obj["id"],
-            trial_days=_trial_days(obj),
+            trial_days=_trial_days(obj), interval=recurring.get("interval"),
+            interval_count=int(recurring.get("interval_count") or 1),
         )
 
 

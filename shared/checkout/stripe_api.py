@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound, UpstreamError
@@ -121,11 +122,14 @@ class StripeGateway:
     def update_price(self, price_id: str, params: dict[str, Any]) -> dict[str, Any]:
         return self._call(lambda c: c.v1.prices.update(price_id, params=params).to_dict(), "price")
 
-    def list_subscriptions(self, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+    def list_subscriptions(self, *, status: str | None, limit: int, customer: str | None = None
+                           ) -> list[dict[str, Any]]:
         """Newest first, with customers expanded (for their email)."""
         params: dict[str, Any] = {"limit": min(limit, 100), "expand": ["data.customer"]}
         if status:
             params["status"] = status
+        if customer:
+            params["customer"] = customer
 
         def fetch(c: Any) -> list[dict[str, Any]]:
             import itertools
@@ -146,9 +150,51 @@ class StripeGateway:
     def cancel_subscription(self, subscription_id: str) -> dict[str, Any]:
         return self._call(lambda c: c.v1.subscriptions.cancel(subscription_id).to_dict(), "subscription")
 
+    def search_customers(self, email: str) -> list[dict[str, Any]]:
+        """Customers with exactly this email, by Stripe's search (which lags writes by up to a minute)."""
+        quoted = email.replace("\\", "\\\\").replace("'", "\\'")
+        return self._call(lambda c: [customer.to_dict() for customer in c.v1.customers.search(
+            params={"query": f"email:'{quoted}'", "limit": 100}).auto_paging_iter()], "customer")
+
+    def preview_invoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        """What an invoice would be, e.g. after a subscription change (`subscription_details`)."""
+        return self._call(lambda c: c.v1.invoices.create_preview(params=params).to_dict(), "invoice")
+
+    def open_invoices(self, subscription_id: str) -> list[dict[str, Any]]:
+        """The subscription's open invoices, newest first."""
+        return self._call(lambda c: [i.to_dict() for i in c.v1.invoices.list(
+            params={"subscription": subscription_id, "status": "open", "limit": 10}).data], "invoice")
+
+    def pay_invoice(self, invoice_id: str) -> PaymentAttempt:
+        """Charge an open invoice now, with the customer's default payment method."""
+        import stripe
+
+        def pay(c: Any) -> PaymentAttempt:
+            try:
+                return PaymentAttempt("paid", invoice=c.v1.invoices.pay(invoice_id).to_dict())
+            except stripe.CardError as exc:  # the bank said no, or wants the customer there to say yes
+                if exc.code == REQUIRES_ACTION:
+                    return PaymentAttempt("requires_action", message=scrub(exc.user_message or ""))
+                decline = getattr(exc.error, "decline_code", None) if exc.error else None
+                return PaymentAttempt("declined", message=scrub(exc.user_message or "The card was declined."),
+                                      decline_code=decline)
+
+        return self._call(pay, "invoice")
+
     def list_webhook_endpoints(self) -> list[dict[str, Any]]:
         return self._call(lambda c: [e.to_dict() for e in c.v1.webhook_endpoints.list(
             params={"limit": 100}).auto_paging_iter()], "webhook_endpoint")
+
+
+REQUIRES_ACTION = "invoice_payment_intent_requires_action"
+
+
+@dataclass(frozen=True)
+class PaymentAttempt:
+    outcome: str  # paid, declined, requires_action
+    invoice: dict[str, Any] | None = None  # the paid invoice
+    message: str | None = None  # Stripe's, for a declined or unconfirmed payment
+    decline_code: str | None = None
 
 
 def scrub(message: str) -> str:

@@ -17,6 +17,7 @@ from ..money import format_amount
 # What Stripe's list accepts; without one it lists every status but canceled.
 STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused",
             "trialing", "unpaid")
+ENDED = ("canceled", "incomplete_expired")  # what no operation can change any more
 
 
 class SubscriptionGateway(Protocol):
@@ -47,16 +48,16 @@ class Row:
         price = items[0].get("price") or {}
         return cls(id=sub["id"], status=sub.get("status") or "", period_end=snapshot["current_period_end"],
                    email=customer.get("email") if isinstance(customer, dict) else None,
-                   price=_describe_price(price) if isinstance(price, dict) else str(price),
+                   price=describe_price(price) if isinstance(price, dict) else str(price),
                    cancel_at_period_end=snapshot["cancel_at_period_end"], cancel_at=sub.get("cancel_at"))
 
     @property
     def next_step(self) -> str:
-        if self.status in ("canceled", "incomplete_expired"):
+        if self.status in ENDED:
             return "ended"
         if self.cancel_at_period_end or self.cancel_at:
-            return f"cancels {_day(self.cancel_at or self.period_end)}"
-        return f"{'trial ends' if self.status == 'trialing' else 'renews'} {_day(self.period_end)}"
+            return f"cancels {day(self.cancel_at or self.period_end)}"
+        return f"{'trial ends' if self.status == 'trialing' else 'renews'} {day(self.period_end)}"
 
     def line(self) -> str:
         return f"{self.id:30}  {self.status:10}  {self.email or '-':28}  {self.price:34}  {self.next_step}"
@@ -70,16 +71,16 @@ def list_rows(gateway: SubscriptionGateway, *, status: str | None, limit: int) -
 
 def cancel(gateway: SubscriptionGateway, subscription_id: str, *, at_period_end: bool) -> str:
     """Cancel now, or at the end of the paid period. Returns what happened, for the seller."""
-    row = Row.from_stripe(_retrieve(gateway, subscription_id))
+    row = Row.from_stripe(retrieve(gateway, subscription_id))
     if row.status == "canceled":
         if at_period_end:
             raise BadRequest(f"{subscription_id} is already canceled.", code="subscription_canceled")
         return f"{subscription_id} was already canceled."
     if at_period_end:
         if row.cancel_at_period_end:
-            return f"{subscription_id} already cancels at the end of its period, {_day(row.period_end)}."
+            return f"{subscription_id} already cancels at the end of its period, {day(row.period_end)}."
         updated = Row.from_stripe(gateway.update_subscription(subscription_id, {"cancel_at_period_end": True}))
-        when = _day(updated.cancel_at or updated.period_end)
+        when = day(updated.cancel_at or updated.period_end)
         return f"{subscription_id} will cancel at the end of its period, {when} (`subscriptions resume` undoes this)."
     ended = gateway.cancel_subscription(subscription_id)
     return f"{subscription_id} is {ended.get('status', 'canceled')} now; the customer will not be charged again."
@@ -87,8 +88,8 @@ def cancel(gateway: SubscriptionGateway, subscription_id: str, *, at_period_end:
 
 def resume(gateway: SubscriptionGateway, subscription_id: str) -> str:
     """Undo a scheduled cancellation."""
-    row = Row.from_stripe(_retrieve(gateway, subscription_id))
-    if row.status in ("canceled", "incomplete_expired"):
+    row = Row.from_stripe(retrieve(gateway, subscription_id))
+    if row.status in ENDED:
         raise BadRequest(f"{subscription_id} is {row.status} and cannot be resumed; the customer can subscribe "
                          "again.", code="subscription_canceled")
     if row.cancel_at_period_end:
@@ -98,10 +99,10 @@ def resume(gateway: SubscriptionGateway, subscription_id: str) -> str:
     else:
         return f"{subscription_id} is not scheduled to cancel; nothing to do."
     updated = Row.from_stripe(gateway.update_subscription(subscription_id, params))
-    return f"{subscription_id} will renew on {_day(updated.period_end)}."
+    return f"{subscription_id} will renew on {day(updated.period_end)}."
 
 
-def _retrieve(gateway: SubscriptionGateway, subscription_id: str) -> dict[str, Any]:
+def retrieve(gateway: SubscriptionGateway, subscription_id: str) -> dict[str, Any]:
     try:
         return gateway.retrieve_subscription(subscription_id)
     except NotFound as exc:
@@ -109,7 +110,7 @@ def _retrieve(gateway: SubscriptionGateway, subscription_id: str) -> dict[str, A
                        code="subscription_not_found") from exc
 
 
-def _describe_price(price: dict[str, Any]) -> str:
+def describe_price(price: dict[str, Any]) -> str:
     name = price.get("lookup_key") or price.get("id") or "?"
     amount = price.get("unit_amount")
     if amount is None:
@@ -120,5 +121,5 @@ def _describe_price(price: dict[str, Any]) -> str:
     return f"{name} {format_amount(amount, price.get('currency') or '')}{per}"
 
 
-def _day(stamp: int | None) -> str:
+def day(stamp: int | None) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(stamp)) if stamp else "-"
