@@ -1,30 +1,24 @@
-"""The command line: `python -m shared serve | create-table | reconcile | orders | catalog | subscriptions |
-doctor | trigger`. Each command is a few lines here; what it does lives in its own module."""
+"""The command line: `python -m shared serve | create-table | reconcile | orders | events | report | catalog |
+subscriptions | doctor | trigger`. Each command is a few lines here; what it does lives in its own module."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ApiError
 from ..store.keys import recent_orders
+from . import operations
+from ._args import arg as _arg
+from ._args import parse_window
 
 if TYPE_CHECKING:
     from ..web.services import Services
-
-
-def parse_window(text: str) -> int:
-    """Seconds in a window like `72h`, `3d`, `90m` or `3600s`."""
-    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
-    if not match:
-        raise argparse.ArgumentTypeError("use a number and a unit: 90m, 72h, 3d")
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,19 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("file")
     render.add_argument("--out", default="public/index.html")
 
-    from .subscriptions import STATUSES
-
-    subs = commands.add_parser("subscriptions", help="list, cancel or resume subscriptions")
-    subs_do = subs.add_subparsers(dest="action", required=True)
-    listing = subs_do.add_parser("list")
-    listing.add_argument("--status", choices=STATUSES, help="default: every status but canceled")
-    listing.add_argument("--limit", type=int, default=20)
-    listing.add_argument("--json", action="store_true")
-    cancel = subs_do.add_parser("cancel", help="cancel now, or --at-period-end")
-    cancel.add_argument("id")
-    cancel.add_argument("--at-period-end", action="store_true")
-    resume = subs_do.add_parser("resume", help="undo a scheduled cancellation")
-    resume.add_argument("id")
+    operations.add_commands(commands)
 
     doctor = commands.add_parser("doctor", help="check the whole setup and say what to fix")
     doctor.add_argument("--endpoint-url", help="the webhook endpoint's URL (default: SITE_URL/api/webhook)")
@@ -190,22 +172,6 @@ def _catalog(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
-def _subscriptions(services: Services, args: argparse.Namespace) -> int:
-    from . import subscriptions as admin
-
-    if args.action == "cancel":
-        print(admin.cancel(services.gateway, args.id, at_period_end=args.at_period_end))
-    elif args.action == "resume":
-        print(admin.resume(services.gateway, args.id))
-    else:
-        rows = admin.list_rows(services.gateway, status=args.status, limit=args.limit)
-        if args.json:
-            print(json.dumps([vars(row) for row in rows], indent=2))
-        else:
-            print("\n".join(row.line() for row in rows) or "No subscriptions.")
-    return 0
-
-
 def _doctor(services: Services, args: argparse.Namespace) -> int:
     from ..errors import Misconfigured
     from .doctor import Check, report
@@ -233,16 +199,6 @@ def _trigger(services: Services, args: argparse.Namespace) -> int:
     return 0 if 200 <= answer.status < 300 else 1
 
 
-def _arg(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """An argparse `type` from a parser raising ValueError, whose message argparse then shows."""
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    return convert
-
-
 _COMMANDS = {"create-table": _create_table, "reconcile": _reconcile, "orders": _orders, "catalog": _catalog,
-             "subscriptions": _subscriptions, "doctor": _doctor, "trigger": _trigger}
+             "doctor": _doctor, "trigger": _trigger, **operations.COMMANDS}
 
