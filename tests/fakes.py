@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from shared.events.signature import sign
 from shared.store.base import Claim, VersionConflict
@@ -30,7 +30,7 @@ class MemoryStore:
 
             raise StoreUnavailable("memory store is down")
 
-    def get(self, key: str) -> Optional[dict[str, Any]]:
+    def get(self, key: str) -> dict[str, Any] | None:
         self._check()
         with self.lock:
             item = self.items.get(key)
@@ -44,7 +44,7 @@ class MemoryStore:
                 raise VersionConflict()
             self.items[key] = {**copy.deepcopy(item), "pk": key, "version": expected_version + 1}
 
-    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: Optional[int] = None,
+    def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
               create: bool = True) -> Claim:
         self._check()
         with self.lock:
@@ -132,9 +132,9 @@ class RecordingAction:
             self.calls.append(order["session_id"])
 
 
-def make_session(session_id: Optional[str] = None, *, payment_status: str = "paid", status: str = "complete",
+def make_session(session_id: str | None = None, *, payment_status: str = "paid", status: str = "complete",
                  amount_total: int = 3000, currency: str = "usd", email: str = "buyer@example.com",
-                 payment_intent: Optional[str] = "pi_default", mode: str = "payment", **extra: Any) -> dict[str, Any]:
+                 payment_intent: str | None = "pi_default", mode: str = "payment", **extra: Any) -> dict[str, Any]:
     session = copy.deepcopy(FIXTURES["checkout.session"])
     session.update(
         id=session_id or f"cs_test_{uuid.uuid4().hex}", status=status, payment_status=payment_status,
@@ -161,15 +161,15 @@ def make_dispute(payment_intent: str, *, status: str = "needs_response") -> dict
     return dispute
 
 
-def make_event(type_: str, obj: dict[str, Any], *, created: Optional[int] = None,
-               event_id: Optional[str] = None) -> dict[str, Any]:
+def make_event(type_: str, obj: dict[str, Any], *, created: int | None = None,
+               event_id: str | None = None) -> dict[str, Any]:
     event = copy.deepcopy(FIXTURES["event"])
     event.update(id=event_id or f"evt_{uuid.uuid4().hex[:24]}", type=type_,
                  created=int(time.time()) if created is None else created, data={"object": obj})
     return event
 
 
-def signed(event: dict[str, Any], secret: str, *, timestamp: Optional[int] = None) -> tuple[bytes, dict[str, str]]:
+def signed(event: dict[str, Any], secret: str, *, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
     """The body and headers of a delivery, signed as Stripe signs it."""
     body = json.dumps(event).encode()
     return body, {"Stripe-Signature": sign(body, secret, timestamp), "Content-Type": "application/json"}

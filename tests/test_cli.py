@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -86,7 +87,7 @@ def test_orders_lists_recent_orders_with_a_status_filter(cli_env, capsys):
 
 def test_window_parsing():
     assert parse_window("72h") == 72 * 3600 and parse_window("3d") == 3 * 86400 and parse_window("90m") == 5400
-    with pytest.raises(Exception):
+    with pytest.raises(argparse.ArgumentTypeError):
         parse_window("yesterday")
 
 
@@ -146,7 +147,8 @@ def test_serve_refuses_to_start_without_a_key_and_says_which(tmp_path):
 
 
 def test_boto3_is_not_needed_to_import_the_app():
-    code = "import sys, shared.web.app; shared.web.app.create_app(); print('boto3' in sys.modules, 'stripe' in sys.modules)"
+    code = ("import sys, shared.web.app; shared.web.app.create_app(); "
+            "print('boto3' in sys.modules, 'stripe' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["False", "False"]
 

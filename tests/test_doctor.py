@@ -196,7 +196,7 @@ def test_a_broken_setup_names_each_thing_to_fix(doctor_env, standin, site, monke
     assert checks["DynamoDB table"].startswith(f"fail table {doctor_env.table} does not exist: run `python -m shared")
     assert checks["prices"].startswith(
         f"fail no such price in this account: price_doesnotexist; archived: {price['lookup_key']}")
-    assert checks["webhook endpoint"].startswith(f"fail we_") and "lacks 11 event types" in checks["webhook endpoint"]
+    assert checks["webhook endpoint"].startswith("fail we_") and "lacks 11 event types" in checks["webhook endpoint"]
     assert checks["Stripe key"].startswith("ok") and checks["site"].startswith("ok")
 
 

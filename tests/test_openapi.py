@@ -121,8 +121,9 @@ def assert_documented(response: Any, path: str, method: str) -> str | None:
     for leak in LEAKS:
         assert leak not in text, f"{method} {path} -> {status}: the body holds {leak!r}"
     op = operation(path, method)
-    if op is None and method.upper() == "HEAD" and operation(path, "get") is not None:
-        op = operation(path, "get")  # HEAD is answered wherever GET is, without a body
+    get = operation(path, "get")
+    if op is None and method.upper() == "HEAD" and get is not None:
+        op = get  # HEAD is answered wherever GET is, without a body
         method = "GET"
         if not text:
             assert str(status) in op["responses"], f"HEAD {path} -> undocumented {status}"
