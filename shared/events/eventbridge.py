@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadRequest
+from ..errors import Code, InvalidRequest
 from ..web.services import Services
-from .intake import is_event, process
+from .intake import check_event, process
 
 STRIPE_SOURCE_PREFIX = "aws.partner/stripe.com"
 
@@ -22,10 +22,8 @@ STRIPE_SOURCE_PREFIX = "aws.partner/stripe.com"
 def handle(envelope: dict[str, Any], services: Services) -> dict[str, str]:
     source = envelope.get("source")
     if not isinstance(source, str) or not source.startswith(STRIPE_SOURCE_PREFIX):
-        raise BadRequest("Not a Stripe event source.", code="invalid_source")
-    event = envelope.get("detail")
-    if not is_event(event):
-        raise BadRequest("The EventBridge detail is not a Stripe event.", code="invalid_payload")
+        raise InvalidRequest("Not a Stripe event source.", code=Code.INVALID_SOURCE)
+    event = check_event(envelope.get("detail"), "The EventBridge detail")
     outcome = process(event, services.store, services.fulfiller,
                       lease_seconds=services.settings.event_lease_seconds)
     return {"event_id": event["id"], "outcome": outcome}
