@@ -225,3 +225,15 @@ def test_a_malformed_setting_is_the_one_thing_reported(monkeypatch, tmp_path, ca
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("fail  settings") and "STRIPE_SECRET_KEY" in out and "pk_test_publishable0123" not in out
+
+
+def test_a_hook_that_does_not_import_is_named(doctor_env, standin, site, monkeypatch, capsys):
+    doctor_env.create_table()
+    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
+    monkeypatch.setenv("FULFILLMENT_HOOK", "tests.no_such_module:grant")
+    assert main(["doctor"]) == 1
+    checks = lines(capsys.readouterr().out)
+    assert checks["fulfilment hook"].startswith("fail FULFILLMENT_HOOK cannot be imported (ModuleNotFoundError)")
+    monkeypatch.setenv("FULFILLMENT_HOOK", "tests.hooks:grant_access")
+    assert main(["doctor"]) == 0
+    assert lines(capsys.readouterr().out)["fulfilment hook"].startswith("ok ")

@@ -1,5 +1,6 @@
-"""What each request path imports on a cold start (the benchmark's finding, kept true):
-the webhook never imports stripe, and create-session without the rate limit never imports boto3."""
+"""What each request path imports on a cold start (the benchmark's finding, kept true): the webhook
+never imports stripe, and create-session without the rate limit never imports boto3. And every module
+of `shared` imports on its own: no import cycles."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 
@@ -66,3 +69,23 @@ def test_create_session_without_the_rate_limit_never_imports_boto3(standin, cata
                            RATE_LIMIT="off")
     assert answer["status"] == 200
     assert answer["loaded"] == ["stripe"]
+
+
+# --- every module imports on its own: no import cycles ----------------------------------------------
+
+MODULES = sorted(".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                 for path in (ROOT / "shared").rglob("*.py") if path.name != "__main__.py")
+
+
+def test_every_module_of_shared_is_listed():
+    assert {"shared", "shared.settings", "shared.web.ratelimit", "shared.store.dynamo", "shared.cli.main"} <= set(
+        MODULES)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_each_module_imports_alone_in_a_fresh_interpreter(module):
+    # A cycle (settings -> ratelimit -> store -> settings once was one) breaks only when a module of the
+    # cycle is the first imported, so each is imported first, in its own interpreter.
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]

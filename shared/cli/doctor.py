@@ -190,6 +190,13 @@ def check_webhook_endpoint(url: str | None, endpoints: list[dict[str, Any]] | Fa
     return Check(label, "ok", f"{best['id']} sends {every} to {url}")
 
 
+def check_hook(problem: str | None) -> Check:
+    """`problem`: why FULFILLMENT_HOOK does not load here (None: it loads)."""
+    if problem is not None:
+        return Check("fulfilment hook", "fail", f"{problem}; paid orders wait for it (the webhook answers 500)")
+    return Check("fulfilment hook", "ok", "FULFILLMENT_HOOK imports and names a function")
+
+
 def missing_events(endpoint: dict[str, Any]) -> list[str]:
     enabled = set(endpoint.get("enabled_events") or [])
     return [] if "*" in enabled else [t for t in HANDLED_TYPES if t not in enabled]

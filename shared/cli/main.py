@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError
+from ..errors import DomainError
 from ..store.keys import recent_orders
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     services = Services()
     try:
         return _COMMANDS[args.command](services, args)
-    except ApiError as exc:
+    except DomainError as exc:
         print(f"{args.command}: {exc.message}", file=sys.stderr)
         return 1
 
@@ -180,7 +180,7 @@ def _catalog(services: Services, args: argparse.Namespace) -> int:
         for line in apply(actions, services.gateway):
             print(f"  {line}")
             done += 1
-    except ApiError as exc:
+    except DomainError as exc:
         print(f"catalog: stopped after {done} change(s): {exc.message}\nRun sync again to continue.", file=sys.stderr)
         return 1
     print(f"{done} change(s) made." if done else "Nothing to change.")
