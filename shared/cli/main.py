@@ -164,9 +164,8 @@ def _catalog(services: Services, args: argparse.Namespace) -> int:
         return 0
 
     from .catalog_sync import apply, load_current, plan
-    from .doctor import key_mode
-
-    mode = key_mode(services.settings.require("stripe_secret_key"))
+    services.settings.require("stripe_secret_key")
+    mode = services.settings.stripe_mode
     actions = plan(catalog.items, load_current(services.gateway, [i.lookup_key for i in catalog.items]),
                    archive_replaced=args.archive_replaced)
     print(f"Plan ({mode} mode):", *(f"{a.key:24} {a.note}" for a in actions), sep="\n  ")
