@@ -28,7 +28,8 @@ from shared.events.signature import sign
 from shared.settings import _KNOWN, Settings
 from shared.store.dynamo import DynamoStore
 from shared.store.keys import TTL_ATTRIBUTE, table_definition
-from shared.web.app import API_ROUTES, create_app
+from shared.web.app import create_app
+from shared.web.routes import API_ROUTES
 from shared.web.services import Services
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import make_event, make_session

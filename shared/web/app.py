@@ -17,7 +17,6 @@ from ..errors import Code, DomainError, InvalidRequest, InvalidSignature, Miscon
 from . import routes as paths
 from .bodies import read_body, read_purchase
 from .errors import HTTP_CODES, error_body, headers_of, status_of
-from .routes import API_ROUTES as API_ROUTES  # noqa: F401 (the platform tests read the list from here too)
 from .services import Services
 
 CHECKOUT_BODY_LIMIT = 16 * 1024
