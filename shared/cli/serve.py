@@ -14,9 +14,9 @@ PUBLIC_DIR = Path(__file__).resolve().parents[2] / "public"
 
 
 def has_aws_credentials() -> bool:
-    import boto3
+    from .. import aws
 
-    return boto3.Session().get_credentials() is not None
+    return aws.has_credentials()
 
 
 def prepare_environment(host: str, port: int, environ: dict[str, str] | None = None,
