@@ -234,11 +234,11 @@ NOT_ANSWERED = {
 
 
 def served_modules() -> set[str]:
-    """The modules of shared/ the functions serve over HTTP: all but the seller's command line
+    """The modules of shared/ the functions serve over HTTP: all but the seller's command line, the demo
     and the EventBridge handler (by folder: the layout says what ships)."""
     root = ROOT / "shared"
     return {p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.py")
-            if p.relative_to(root).parts[0] != "cli" and p.name not in ("__main__.py", "eventbridge.py")}
+            if p.relative_to(root).parts[0] not in ("cli", "demo") and p.name not in ("__main__.py", "eventbridge.py")}
 
 
 def test_every_error_code_the_app_can_raise_is_in_the_spec():

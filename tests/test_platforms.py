@@ -50,7 +50,7 @@ LAMBDA_SHAPES = ("function_url", "http_api_v2", "rest_api_v1")
 
 @pytest.fixture(scope="module")
 def stripe_standin():
-    standin = pytest.importorskip("tests.standin").StripeStandIn().start()
+    standin = pytest.importorskip("shared.demo.standin").StripeStandIn().start()
     yield standin
     standin.stop()
 
