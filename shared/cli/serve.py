@@ -45,7 +45,8 @@ def explain_key(settings: Any, out: Any = sys.stdout) -> None:
     key = settings.stripe_secret_key.reveal() if settings.stripe_secret_key else ""
     if any(marker in key.lower() for marker in PLACEHOLDER_MARKERS):
         print("STRIPE_SECRET_KEY is a placeholder: the pages work, but Buy answers 502 until you put your test key "
-              "(sk_test_…, Dashboard → Developers → API keys) in .env and list your prices in ALLOWED_PRICES.",
+              "(sk_test_…, Dashboard → Developers → API keys) in .env and list your prices in ALLOWED_PRICES. "
+              "To watch a whole sale without a Stripe account, run `./dev serve --demo` instead.",
               file=out)
     elif settings.is_live:
         print("STRIPE_SECRET_KEY is a LIVE key: real cards will be charged.", file=out)
