@@ -44,7 +44,8 @@ def prepare_environment(host: str, port: int, environ: dict[str, str] | None = N
 def explain_key(settings: Any, out: Any = sys.stdout) -> None:
     if settings.stripe_secret_key is not None and is_placeholder(settings.stripe_secret_key.reveal()):
         print("STRIPE_SECRET_KEY is a placeholder: the pages work, but Buy answers 502 until you put your test key "
-              "(sk_test_…, Dashboard → Developers → API keys) in .env and list your prices in ALLOWED_PRICES.",
+              "(sk_test_…, Dashboard → Developers → API keys) in .env and list your prices in ALLOWED_PRICES. "
+              "To watch a whole sale without a Stripe account, run `./dev serve --demo` instead.",
               file=out)
     elif settings.stripe_mode == "live":
         print("STRIPE_SECRET_KEY is a LIVE key: real cards will be charged.", file=out)

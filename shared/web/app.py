@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 
 from .. import __version__, telemetry
 from ..errors import Code, DomainError, InvalidRequest, InvalidSignature, Misconfigured
@@ -152,7 +152,11 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         Route(paths.HEALTH, health, methods=["GET"]),
     ]
     if static_dir is not None:
-        routes.append(Mount("/", app=_pages(static_dir, services)))
+        # Under /api the API answers alone, as deployed, where no files share its paths: a wrong method is a
+        # JSON 405 with Allow, an unknown path a JSON 404, never the static 404 page.
+        api_alone = Router(routes=list(routes))
+        routes += [Route("/api", api_alone), Route("/api/{path:path}", api_alone),
+                   Mount("/", app=_pages(static_dir, services))]
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
