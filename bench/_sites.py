@@ -27,6 +27,7 @@ REQUIREMENTS = ROOT / "requirements.txt"
 FLASK = "Flask==3.1.3"  # the version the dev venv has (moto's server brings it)
 LAMBDA_ZIP = ROOT / "dist" / "lambda.zip"
 PACKAGE_SCRIPT = ROOT / "scripts" / "package_lambda.py"
+PACKAGE_MODULES = ROOT / "scripts" / "lambda_bundle"  # what the script runs
 PIP_TIMEOUT = 240
 
 
@@ -90,10 +91,12 @@ def this_python() -> str:
 
 def local_zip(*, bytecode: bool) -> Path | None:
     """A zip from scripts/package_lambda.py for this Python (`--python-version` this one), with the bytecode it
-    ships or with none; rebuilt when requirements.txt, the script, shared/ or functions/ change."""
+    ships or with none; rebuilt when requirements.txt, the build (the script and scripts/lambda_bundle/), shared/
+    or functions/ change."""
     if not PACKAGE_SCRIPT.exists():
         return None
-    sources = sorted([REQUIREMENTS, PACKAGE_SCRIPT, *ROOT.glob("shared/**/*.py"), *ROOT.glob("functions/*.py")])
+    sources = sorted([REQUIREMENTS, PACKAGE_SCRIPT, *PACKAGE_MODULES.glob("*.py"), *ROOT.glob("shared/**/*.py"),
+                      *ROOT.glob("functions/*.py")])
     key = _digest(sys.version.encode(), str(bytecode).encode(), *(p.read_bytes() for p in sources))
     name = f"lambda-py{this_python().replace('.', '')}{'' if bytecode else '-nopyc'}.zip"
     output, stamp = CACHE / name, CACHE / (name + ".key")

@@ -20,6 +20,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ._common import Services, machine_note, median
@@ -35,7 +36,7 @@ def orders(count: int, now: int, rng: random.Random) -> list[tuple[str, dict[str
     """(key, item) for `count` orders created over the last 90 days: mostly paid, some expired, failed or
     awaiting payment; some refunded in part or in full, a few disputed."""
     from shared.events.decide import session_snapshot
-    from shared.orders.model import Change, apply
+    from shared.orders.model import Change, Fact, apply
     from shared.store.keys import order_key
 
     made = []
@@ -53,7 +54,7 @@ def orders(count: int, now: int, rng: random.Random) -> list[tuple[str, dict[str
                    "payment_intent": f"pi_bench_{i:06d}", "created": created, "livemode": False,
                    "metadata": {"static_checkout_items": json.dumps(items)}}
         fate = rng.random()
-        fact = "paid" if fate < 0.80 else "expired" if fate < 0.90 else "payment_failed" if fate < 0.95 else (
+        fact: Fact = "paid" if fate < 0.80 else "expired" if fate < 0.90 else "payment_failed" if fate < 0.95 else (
             "awaiting_payment")
         order = apply(None, session_id, Change(f"evt_{i}_a", "checkout.session.completed", created + 90,
                                                session=session_snapshot(session), fact=fact))
@@ -117,10 +118,10 @@ def measure(store: Any, now: int, runs: int) -> dict[str, list[float]]:
     for run in range(runs + 1):
         read, (orders_read, subs_read) = timed(lambda: (list(report_data.orders_since(store, since)),
                                                         list(report_data.subscriptions(store))))
-        compute, report = timed(lambda o=orders_read, s=subs_read: build(o, s, since=since, now=now))
-        text = timed(lambda r=report: report_text.render(r))[0]
-        as_json = timed(lambda r=report: json.dumps(r, indent=2, sort_keys=True))[0]
-        html = timed(lambda r=report: report_html.render(r))[0]
+        compute, report = timed(partial(build, orders_read, subs_read, since=since, now=now))
+        text = timed(partial(report_text.render, report))[0]
+        as_json = timed(partial(json.dumps, report, indent=2, sort_keys=True))[0]
+        html = timed(partial(report_html.render, report))[0]
         if run:  # the first warms caches (and the page server's), as a second `report` would find them
             for stage, seconds in zip(figures, (read, compute, text, as_json, html), strict=True):
                 figures[stage].append(seconds)
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with PageServer(items, now - 90 * DAY) as server:
         wire = measure(server.store(), now, args.runs)
-        total = show("\nDynamoDB's Query protocol over loopback HTTP (boto3, 1 MB pages, served from memory)", wire)
+        total = show("\nDynamoDB's Query protocol over loopback HTTP (botocore, 1 MB pages, served from memory)", wire)
         pages = server.pages_served // (args.runs + 1)
         print(f"  {pages} Query pages a report; DynamoDB answers a page in-region in about 10-30 ms, so "
               f"{total + pages * 0.01:.1f}-{total + pages * 0.03:.1f} s against DynamoDB itself", flush=True)
@@ -176,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def fill_moto(info: dict[str, str], items: list[tuple[str, dict[str, Any]]]) -> Any:
     import boto3
-    from botocore.config import Config
 
+    from shared import aws
     from shared.store.dynamo import DynamoStore
     from shared.store.keys import index_attributes
 
@@ -189,8 +190,7 @@ def fill_moto(info: dict[str, str], items: list[tuple[str, dict[str, Any]]]) -> 
     print(f"filled the embedded DynamoDB in {time.perf_counter() - start:.0f} s", flush=True)
     # moto answers a Query page far slower than DynamoDB (it goes through the whole table for each page),
     # and the webhook path's four-second read timeout is not made for that.
-    client = boto3.client("dynamodb", endpoint_url=info["dynamodb"], region_name="us-east-1",
-                          config=Config(read_timeout=300, retries={"total_max_attempts": 1}))
+    client = aws.client("dynamodb", endpoint_url=info["dynamodb"], read_timeout=300, attempts=1)
     return DynamoStore(info["table"], client=client)
 
 
@@ -214,20 +214,20 @@ class PageServer:
         self.pages_served = 0
 
     def _pages(self, partition: str, start: str, names: tuple[str, ...]) -> list[bytes]:
-        from shared.store.dynamo import _dump
+        from shared.store.attributes import dump
 
         key = (partition, start, names)
         if key not in self.pages:
             pages, page, used = [], [], 0
             rows = [row for row in self.partitions.get(partition, []) if row[0] >= start]
             for i, (_, full, size) in enumerate(rows):
-                page.append(_dump({k: v for k, v in full.items() if not names or k in names}))
+                page.append(dump({k: v for k, v in full.items() if not names or k in names}))
                 used += size
                 last = i == len(rows) - 1
                 if used >= 1_000_000 or last:
                     body: dict[str, Any] = {"Items": page, "Count": len(page), "ScannedCount": len(page)}
                     if not last:
-                        body["LastEvaluatedKey"] = _dump({k: full[k] for k in ("pk", "gsi2pk", "gsi2sk")})
+                        body["LastEvaluatedKey"] = dump({k: full[k] for k in ("pk", "gsi2pk", "gsi2sk")})
                     pages.append(json.dumps(body).encode())
                     self.cursors[full["gsi2sk"]] = len(pages)
                     page, used = [], 0

@@ -7,7 +7,9 @@
 it runs without one when .vercel/project.json exists, so this writes a placeholder one in a scratch
 copy of the repository (the working tree is left alone). Dependencies come from PyPI. The built
 function is then laid out from its .vc-config.json and its `vc_handler` is called with Vercel's
-request payload for GET /api/health and a badly signed POST /api/webhook, in a bare interpreter.
+request payload for GET /api/health and a badly signed POST /api/webhook, in a bare interpreter
+(vercel_function_call.py). It also checks that the function holds shared/ without the seller's tools
+(lambda_bundle.contents.LEFT_OUT, which vercel.json's excludeFiles leaves out), as the Lambda zip does.
 """
 
 from __future__ import annotations
@@ -21,29 +23,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lambda_bundle.contents import left_out
+
 ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
 IGNORED = shutil.ignore_patterns(".git", ".venv", "dist", ".serverless", ".vercel", "node_modules", "__pycache__",
                                  ".pytest_cache")
-
-CALL = r"""
-import base64, json, sys
-sys.path.insert(0, ".")
-import vc__handler__python as runtime
-
-def call(method, path, body=""):
-    headers = {"host": "static-checkout.vercel.app", "content-type": "application/json",
-               "stripe-signature": "t=1,v1=00"}
-    payload = {"method": method, "path": path, "headers": headers, "body": body}
-    response = runtime.vc_handler({"body": json.dumps(payload)}, None)
-    text = response.get("body", "")
-    if response.get("encoding") == "base64":
-        text = base64.b64decode(text).decode()
-    print(f"vercel function: {method} {path} -> {response['statusCode']} {text[:70]}")
-    return response["statusCode"]
-
-assert call("GET", "/api/health") == 200
-assert call("POST", "/api/webhook", '{"id": "evt_1"}') == 400
-"""
 
 
 def main() -> int:
@@ -66,20 +51,27 @@ def main() -> int:
         for item in func.iterdir():
             if item.name != ".vc-config.json":
                 shutil.copy(item, layout / item.name)
-        vendored = {name.split("/")[1] for name in config.get("filePathMap", {}) if name.startswith("_vendor/")}
+        shipped = config.get("filePathMap", {})
+        vendored = {name.split("/")[1] for name in shipped if name.startswith("_vendor/")}
+        tools = sorted(name for name in shipped if left_out(name))
+        if tools or "shared/web/app.py" not in shipped:
+            print(f"problem: the function should hold shared/ without the seller's tools; it has "
+                  f"{', '.join(tools[:5]) or 'no shared/web/app.py'} (vercel.json's excludeFiles)")
+            return 1
         missing = sorted({"starlette", "stripe", "aws_lambda_powertools"} - vendored)
         static = sorted(p.relative_to(output / "static").as_posix()
                         for p in (output / "static").rglob("*") if p.is_file())
-        print(f"vercel build: runtime {config.get('runtime')}, {len(config.get('filePathMap', {}))} files in the "
+        print(f"vercel build: runtime {config.get('runtime')}, {len(shipped)} files in the "
               f"function, static files: {', '.join(static)}")
         if missing:
             print(f"problem: the function bundle lacks {', '.join(missing)}: this Vercel builder installed from the "
                   f"root pyproject.toml, which lists no dependencies (see docs/deploy.md)")
             return 1
-        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": "_vendor",
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(layout / "_vendor"),
                "STRIPE_WEBHOOK_SECRET": "whsec_check_0123456789"}
-        subprocess.run([sys.executable, "-S", "-c", CALL], cwd=layout, env=env, check=True)
-    return 0
+        called = subprocess.run([sys.executable, "-S", "-B", "-m", "vercel_function_call", str(layout)], cwd=SCRIPTS,
+                                env=env)
+        return called.returncode
 
 
 if __name__ == "__main__":

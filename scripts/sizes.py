@@ -13,9 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import package_lambda  # noqa: E402
+from lambda_bundle.build import OUTPUT, Build, build
+from lambda_bundle.contents import ROOT, RUNTIME_PROVIDED, install_dependencies, requirement_name
 
 VERCEL_PLATFORM = "manylinux2014_x86_64"
 VERCEL_PYTHON = "3.12"  # Vercel's default Python runtime
@@ -26,21 +25,27 @@ def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
 
 
-def main() -> int:
-    files = package_lambda.build()
-    zipped = package_lambda.OUTPUT.stat().st_size
-    print(f"AWS Lambda  dist/lambda.zip: {zipped / MB:.1f} MB zipped, {sum(files.values()) / MB:.1f} MB unzipped "
-          f"(limits: 50 MB zipped direct upload, 250 MB unzipped; boto3 comes from the runtime)")
-    requirements = [line for line in (package_lambda.ROOT / "requirements.txt").read_text().splitlines()
-                    if package_lambda.requirement_name(line)]
+def lambda_summary(result: Build, zipped: int) -> str:
+    return (f"AWS Lambda  dist/lambda.zip: {zipped / MB:.1f} MB zipped, {result.unzipped / MB:.1f} MB unzipped "
+            f"(limits: 50 MB zipped direct upload, 250 MB unzipped; boto3 comes from the runtime)")
+
+
+def vercel_summary(site: Path) -> str:
+    """`site`: requirements.txt installed as Vercel installs it."""
+    biggest = sorted(((folder_size(p) if p.is_dir() else p.stat().st_size, p.name) for p in site.iterdir()),
+                     reverse=True)[:3]
+    return (f"Vercel      function dependencies: {folder_size(site) / MB:.1f} MB installed (limit: 250 MB unzipped); "
+            "largest: " + ", ".join(f"{name} {bytes_ / MB:.1f} MB" for bytes_, name in biggest))
+
+
+def main(output: Path = OUTPUT) -> int:
+    result = build(output)
+    print(lambda_summary(result, output.stat().st_size))
+    requirements = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if requirement_name(line)]
     with tempfile.TemporaryDirectory(prefix="vercel-deps-") as temp:
-        package_lambda.install_dependencies(Path(temp), requirements, platform=VERCEL_PLATFORM,
-                                            python_version=VERCEL_PYTHON, allow=package_lambda.RUNTIME_PROVIDED)
-        size = folder_size(Path(temp))
-        biggest = sorted(((folder_size(p) if p.is_dir() else p.stat().st_size, p.name) for p in Path(temp).iterdir()),
-                         reverse=True)[:3]
-    print(f"Vercel      function dependencies: {size / MB:.1f} MB installed (limit: 250 MB unzipped); largest: "
-          + ", ".join(f"{name} {bytes_ / MB:.1f} MB" for bytes_, name in biggest))
+        install_dependencies(Path(temp), requirements, platform=VERCEL_PLATFORM, python_version=VERCEL_PYTHON,
+                             allow=RUNTIME_PROVIDED)
+        print(vercel_summary(Path(temp)))
     return 0
 
 

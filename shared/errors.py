@@ -1,81 +1,132 @@
-"""The errors the API answers with. Each carries its HTTP status and a stable code.
+"""Our errors, and every error code. Plain exceptions: none knows about HTTP.
 
-One handler in `app.py` turns any `ApiError` into `{"error": {"code": …, "message": …}}`.
+Each error carries a stable `code` (a `Code`, the one list of them) and a `message` safe to show to
+whoever asked: it may name a setting or a field, never a secret's value or a payload. The kinds below
+say what went wrong; the web layer's table (`web/errors.py`) turns a kind into a status, the command
+line prints the message, and the EventBridge handler lets the error fail the invocation.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 
-class ApiError(Exception):
-    status_code: int = 400
-    code: str = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, headers: dict[str, str] | None = None) -> None:
+class Code(StrEnum):
+    """Every code an error can carry. The API's are listed in public/openapi.json and the README."""
+
+    # The request cannot be acted on: the caller's to fix.
+    INVALID_JSON = "invalid_json"
+    INVALID_FORM = "invalid_form"
+    MISSING_PRICE = "missing_price"
+    UNKNOWN_PRICE = "unknown_price"
+    INACTIVE_PRICE = "inactive_price"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    INVALID_UI_MODE = "invalid_ui_mode"
+    INVALID_SESSION_ID = "invalid_session_id"
+    SESSION_NOT_COMPLETE = "session_not_complete"
+    NO_CUSTOMER = "no_customer"
+    INVALID_SIGNATURE = "invalid_signature"
+    INVALID_PAYLOAD = "invalid_payload"
+    INVALID_SOURCE = "invalid_source"
+    RATE_LIMITED = "rate_limited"
+
+    # HTTP's own, answered by the web layer.
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    HTTP_ERROR = "http_error"
+
+    # Something does not exist (in Stripe, or at that path).
+    NOT_FOUND = "not_found"
+    SESSION_NOT_FOUND = "session_not_found"
+    PRICE_NOT_FOUND = "price_not_found"
+    CUSTOMER_NOT_FOUND = "customer_not_found"
+    PRODUCT_NOT_FOUND = "product_not_found"
+    SUBSCRIPTION_NOT_FOUND = "subscription_not_found"
+
+    # Someone else is doing it: retry shortly.
+    EVENT_IN_PROGRESS = "event_in_progress"
+    FULFILMENT_IN_PROGRESS = "fulfilment_in_progress"
+
+    # Ours (or the seller's) to fix, or to retry.
+    MISCONFIGURED = "misconfigured"
+    STRIPE_ERROR = "stripe_error"
+    STORE_UNAVAILABLE = "store_unavailable"
+    FULFILMENT_FAILED = "fulfilment_failed"
+    INTERNAL_ERROR = "internal_error"
+
+    # The seller's command line only.
+    INVALID_LIMIT = "invalid_limit"
+    SUBSCRIPTION_CANCELED = "subscription_canceled"
+    INVALID_SUBSCRIPTION = "invalid_subscription"
+    AMBIGUOUS_CUSTOMER = "ambiguous_customer"
+    SEVERAL_ITEMS = "several_items"
+    NOT_RECURRING = "not_recurring"
+    CURRENCY_MISMATCH = "currency_mismatch"
+
+
+class DomainError(Exception):
+    """The base of our errors. A kind either has a default code or takes one at each raise."""
+
+    code: Code
+
+    def __init__(self, message: str, *, code: Code | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
-        self.headers = headers or {}
-
-    def to_dict(self) -> dict[str, dict[str, str]]:
-        return {"error": {"code": self.code, "message": self.message}}
 
 
-class BadRequest(ApiError):
-    status_code = 400
+class InvalidRequest(DomainError):
+    """The input cannot be acted on; `code` says which rule it broke."""
+
+    def __init__(self, message: str, *, code: Code) -> None:
+        super().__init__(message, code=code)
 
 
-class NotFound(ApiError):
-    status_code = 404
-    code = "not_found"
+class InvalidSignature(DomainError):
+    """A webhook delivery whose signature does not verify: nothing of it is read."""
+
+    code = Code.INVALID_SIGNATURE
 
 
-class MethodNotAllowed(ApiError):
-    status_code = 405
-    code = "method_not_allowed"
+class NotFound(DomainError):
+    def __init__(self, message: str, *, code: Code) -> None:
+        super().__init__(message, code=code)
 
 
-class PayloadTooLarge(ApiError):
-    status_code = 413
-    code = "payload_too_large"
+class Conflict(DomainError):
+    """Another invocation holds what this one needs; retrying shortly succeeds. Each kind has its code."""
 
 
-class UnsupportedMediaType(ApiError):
-    status_code = 415
-    code = "unsupported_media_type"
+class RateLimited(DomainError):
+    """Over the limit; `retry_after` is the seconds until the window ends."""
+
+    code = Code.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
-class Conflict(ApiError):
-    status_code = 409
-    code = "conflict"
-
-
-class TooManyRequests(ApiError):
-    status_code = 429
-    code = "rate_limited"
-
-
-class Misconfigured(ApiError):
+class Misconfigured(DomainError):
     """A setting is missing or malformed. The message names the setting, never its value."""
 
-    status_code = 500
-    code = "misconfigured"
+    code = Code.MISCONFIGURED
 
 
-class UpstreamError(ApiError):
+class UpstreamError(DomainError):
     """Stripe failed or could not be reached."""
 
-    status_code = 502
-    code = "stripe_error"
+    code = Code.STRIPE_ERROR
 
 
-class StoreUnavailable(ApiError):
+class StoreUnavailable(DomainError):
     """The order store could not durably record something; the caller should retry."""
 
-    status_code = 503
-    code = "store_unavailable"
+    code = Code.STORE_UNAVAILABLE
 
 
-class InvalidSignature(ApiError):
-    status_code = 400
-    code = "invalid_signature"
+class OperationFailed(DomainError):
+    """Work done on the caller's behalf failed and was undone, so a retry runs it again."""

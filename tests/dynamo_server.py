@@ -20,7 +20,7 @@ class LocalDynamo(EmbeddedDynamo):
         self._faults: deque[str | None] = deque()
         self._faults_lock = threading.Lock()
 
-    def start(self) -> "LocalDynamo":  # type: ignore[override]
+    def start(self) -> LocalDynamo:  # type: ignore[override]
         super().start()
         return self
 

@@ -7,6 +7,7 @@ import sys
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,8 +125,8 @@ def test_an_unreadable_or_malformed_file_is_a_catalog_error(tmp_path):
 
 
 def item(**overrides) -> Item:
-    fields = {"lookup_key": "shirt", "name": "T-shirt", "unit_amount": 1500, "currency": "usd",
-              "description": "Soft."} | overrides
+    fields: dict[str, Any] = {"lookup_key": "shirt", "name": "T-shirt", "unit_amount": 1500, "currency": "usd",
+                              "description": "Soft."} | overrides
     return Item(**fields)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -86,7 +87,7 @@ def test_orders_lists_recent_orders_with_a_status_filter(cli_env, capsys):
 
 def test_window_parsing():
     assert parse_window("72h") == 72 * 3600 and parse_window("3d") == 3 * 86400 and parse_window("90m") == 5400
-    with pytest.raises(Exception):
+    with pytest.raises(argparse.ArgumentTypeError):
         parse_window("yesterday")
 
 
@@ -122,9 +123,10 @@ def test_serve_starts_from_a_fresh_clone_with_placeholder_keys(tmp_path):
                 break
         output = "".join(lines)
         assert "embedded DynamoDB-compatible server" in output, output
-        assert "placeholder" in output and "sk_test_" in output
+        assert "placeholder" in output and "sk_test_" in output and "./dev serve --demo" in output
         page = httpx.get(f"http://127.0.0.1:{port}/")
         assert page.status_code == 200 and "data-price-id" in page.text
+        assert "Demo — no real payments" not in page.text  # the banner is the demo's alone
         assert "content-security-policy" in page.headers
         health = httpx.get(f"http://127.0.0.1:{port}/api/health").json()
         assert health["status"] == "ok" and "STRIPE_SECRET_KEY" in health["settings"]["present"]
@@ -146,7 +148,8 @@ def test_serve_refuses_to_start_without_a_key_and_says_which(tmp_path):
 
 
 def test_boto3_is_not_needed_to_import_the_app():
-    code = "import sys, shared.web.app; shared.web.app.create_app(); print('boto3' in sys.modules, 'stripe' in sys.modules)"
+    code = ("import sys, shared.web.app; shared.web.app.create_app(); "
+            "print('boto3' in sys.modules, 'stripe' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["False", "False"]
 

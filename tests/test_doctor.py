@@ -196,7 +196,7 @@ def test_a_broken_setup_names_each_thing_to_fix(doctor_env, standin, site, monke
     assert checks["DynamoDB table"].startswith(f"fail table {doctor_env.table} does not exist: run `python -m shared")
     assert checks["prices"].startswith(
         f"fail no such price in this account: price_doesnotexist; archived: {price['lookup_key']}")
-    assert checks["webhook endpoint"].startswith(f"fail we_") and "lacks 11 event types" in checks["webhook endpoint"]
+    assert checks["webhook endpoint"].startswith("fail we_") and "lacks 11 event types" in checks["webhook endpoint"]
     assert checks["Stripe key"].startswith("ok") and checks["site"].startswith("ok")
 
 
@@ -225,3 +225,15 @@ def test_a_malformed_setting_is_the_one_thing_reported(monkeypatch, tmp_path, ca
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("fail  settings") and "STRIPE_SECRET_KEY" in out and "pk_test_publishable0123" not in out
+
+
+def test_a_hook_that_does_not_import_is_named(doctor_env, standin, site, monkeypatch, capsys):
+    doctor_env.create_table()
+    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
+    monkeypatch.setenv("FULFILLMENT_HOOK", "tests.no_such_module:grant")
+    assert main(["doctor"]) == 1
+    checks = lines(capsys.readouterr().out)
+    assert checks["fulfilment hook"].startswith("fail FULFILLMENT_HOOK cannot be imported (ModuleNotFoundError)")
+    monkeypatch.setenv("FULFILLMENT_HOOK", "tests.hooks:grant_access")
+    assert main(["doctor"]) == 0
+    assert lines(capsys.readouterr().out)["fulfilment hook"].startswith("ok ")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import functions.aws_eventbridge as adapter
-from shared.errors import BadRequest
+from shared.errors import InvalidRequest
 from shared.orders.fulfilment import Fulfiller
 from shared.settings import Settings
 from shared.web.services import Services
@@ -41,13 +41,13 @@ def test_recorded_envelope_records_and_fulfils_the_order_once(wired, hook):
 
 def test_events_from_another_source_are_refused(wired):
     envelope = dict(copy.deepcopy(ENVELOPE), source="aws.partner/someone-else.com/x")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidRequest):
         adapter.handler(envelope, None)
     assert wired.items == {}
 
 
 def test_a_detail_that_is_not_a_stripe_event_is_refused(wired):
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidRequest):
         adapter.handler(dict(copy.deepcopy(ENVELOPE), detail={"id": 1}), None)
 
 

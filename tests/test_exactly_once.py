@@ -174,7 +174,7 @@ def test_success_page_and_webhook_racing_fulfil_once(store, fulfiller, hook):
         event = make_event("checkout.session.completed", session)
         barrier = threading.Barrier(2)
 
-        def webhook() -> None:
+        def webhook(event: dict = event, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             for _ in range(200):
                 try:
@@ -183,7 +183,7 @@ def test_success_page_and_webhook_racing_fulfil_once(store, fulfiller, hook):
                 except Exception:  # in progress or busy: Stripe retries
                     time.sleep(0.01)
 
-        def success_page() -> None:
+        def success_page(session: dict = session, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             record_session(store, fulfiller, session)
 
@@ -222,7 +222,7 @@ def test_refund_parked_while_its_session_links_is_never_lost(store, fulfiller):
         refunded = make_event("charge.refunded", make_charge(session["payment_intent"]))
         barrier = threading.Barrier(2)
 
-        def deliver(event):
+        def deliver(event, barrier=barrier):
             barrier.wait()
             for _ in range(200):
                 try:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from moto import mock_aws
+from starlette.testclient import TestClient
 
-from shared.errors import Misconfigured
+from shared.errors import Misconfigured, StoreUnavailable
 from shared.events.intake import process
 from shared.orders.fulfilment import EmailReceipt, Fulfiller, FulfilmentFailed, load_hook, receipt_text
 from shared.settings import Settings
+from shared.web.app import create_app
+from shared.web.services import Services
 from tests import hooks
-from tests.fakes import MemoryStore, make_event, make_session
+from tests.conftest import WEBHOOK_SECRET
+from tests.fakes import MemoryStore, RecordingAction, make_event, make_session, signed
 
 
 def sent_messages():
@@ -60,8 +66,59 @@ def test_hook_named_in_settings_receives_the_order():
 
 
 def test_hook_that_is_not_callable_is_refused():
-    with pytest.raises(TypeError):
+    with pytest.raises(Misconfigured, match="FULFILLMENT_HOOK"):
         load_hook("tests.hooks:not_callable")
+
+
+@pytest.fixture
+def broken_hook(tmp_path, monkeypatch) -> str:
+    """A hook module that exists but cannot import: its own dependency is not installed."""
+    (tmp_path / "seller_hooks_broken.py").write_text("import a_package_that_is_not_installed\n\n\n"
+                                                     "def grant(order):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "seller_hooks_broken:grant"
+
+
+@pytest.mark.parametrize("spec", ["tests.no_such_module:grant", "tests.hooks:no_such_function", "broken"])
+def test_a_hook_that_does_not_load_is_a_named_setting_problem(spec, broken_hook):
+    with pytest.raises(Misconfigured, match="FULFILLMENT_HOOK") as raised:
+        load_hook(broken_hook if spec == "broken" else spec)
+    assert "seller_hooks" not in raised.value.message and "tests." not in raised.value.message  # names, no value
+
+
+def hooked_app(spec: str, store: MemoryStore) -> TestClient:
+    env = {"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "FULFILLMENT_HOOK": spec}
+    return TestClient(create_app(Services(environ=env, store=store)), raise_server_exceptions=False)
+
+
+def test_a_hook_that_does_not_import_is_misconfigured_on_the_webhook_and_in_health(broken_hook):
+    store = MemoryStore()
+    client = hooked_app(broken_hook, store)
+    health = client.get("/api/health").json()
+    assert health["status"] == "misconfigured"
+    assert any(p.startswith("FULFILLMENT_HOOK cannot be imported") for p in health["problems"]), health
+    body, headers = signed(make_event("checkout.session.completed", make_session()), WEBHOOK_SECRET)
+    response = client.post("/api/webhook", content=body, headers=headers)
+    assert response.status_code == 500 and response.json()["error"]["code"] == "misconfigured"
+    assert "FULFILLMENT_HOOK" in response.json()["error"]["message"]
+    assert store.items == {}  # nothing claimed: Stripe's retry, once the hook is fixed, applies it
+
+
+def test_health_is_ok_with_a_hook_that_loads():
+    assert hooked_app("tests.hooks:grant_access", MemoryStore()).get("/api/health").json()["status"] == "ok"
+
+
+class ReleaseFails(MemoryStore):
+    def release(self, key: str, token: str, *, fields: dict[str, Any] | None = None) -> None:
+        raise StoreUnavailable("memory store refuses the release")
+
+
+def test_a_failed_release_does_not_hide_the_fulfilment_failure(capfd):
+    store = ReleaseFails()
+    with pytest.raises(FulfilmentFailed):
+        process(make_event("checkout.session.completed", make_session()), store, Fulfiller([RecordingAction(
+            fail=True)]))
+    assert "lease not released" in capfd.readouterr().err
 
 
 def test_malformed_hook_setting_is_misconfigured():

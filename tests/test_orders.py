@@ -117,7 +117,8 @@ def test_decide_maps_refund_and_dispute_to_payment_changes():
 
 def test_decide_reads_invoice_subscription_in_old_and_new_shapes():
     old = decide(make_event("invoice.paid", {"id": "in_1", "subscription": "sub_1"}))
-    new = decide(make_event("invoice.paid", {"id": "in_2", "parent": {"subscription_details": {"subscription": "sub_2"}}}))
+    new = decide(make_event("invoice.paid",
+                            {"id": "in_2", "parent": {"subscription_details": {"subscription": "sub_2"}}}))
     assert old.subscription_id == "sub_1" and new.subscription_id == "sub_2"
 
 

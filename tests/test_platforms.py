@@ -28,7 +28,8 @@ from shared.events.signature import sign
 from shared.settings import _KNOWN, Settings
 from shared.store.dynamo import DynamoStore
 from shared.store.keys import TTL_ATTRIBUTE, table_definition
-from shared.web.app import API_ROUTES, create_app
+from shared.web.app import create_app
+from shared.web.routes import API_ROUTES
 from shared.web.services import Services
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import make_event, make_session
@@ -39,7 +40,8 @@ SITE = "https://shop.example.com"
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import netlify_redirects  # noqa: E402
-import package_lambda  # noqa: E402
+import sizes  # noqa: E402
+from lambda_bundle import archive, build, bytecode, contents, smoke  # noqa: E402
 
 LAMBDA_SHAPES = ("function_url", "http_api_v2", "rest_api_v1")
 
@@ -49,7 +51,7 @@ LAMBDA_SHAPES = ("function_url", "http_api_v2", "rest_api_v1")
 
 @pytest.fixture(scope="module")
 def stripe_standin():
-    standin = pytest.importorskip("tests.standin").StripeStandIn().start()
+    standin = pytest.importorskip("shared.demo.standin").StripeStandIn().start()
     yield standin
     standin.stop()
 
@@ -193,7 +195,8 @@ def call_both(adapter: str, adapters: dict, local: Any, shape: str | None, metho
     return platform, asgi_call(local, method, path, headers, body, query)
 
 
-ADAPTERS = [("lambda", shape, encode) for shape in LAMBDA_SHAPES for encode in (False, True)]
+ADAPTERS: list[tuple[str, str | None, bool]] = [("lambda", shape, encode) for shape in LAMBDA_SHAPES
+                                                for encode in (False, True)]
 ADAPTERS += [("vercel", None, False)]
 IDS = [f"{a}-{s}-{'base64' if e else 'text'}" if s else a for a, s, e in ADAPTERS]
 
@@ -285,6 +288,53 @@ def test_vercel_rewrites_every_api_route_to_an_existing_function():
     assert [p.name for p in (ROOT / "api").glob("*.py")] == ["index.py"]  # every .py under api/ becomes a function
 
 
+def brace_expand(pattern: str) -> list[str]:
+    """A glob's `{a,b}` alternatives, innermost first, as minimatch expands them."""
+    match = re.search(r"\{([^{}]*)\}", pattern)
+    if match is None:
+        return [pattern]
+    return [expanded for part in match.group(1).split(",")
+            for expanded in brace_expand(pattern[:match.start()] + part + pattern[match.end():])]
+
+
+def vercel_leaves_out(path: str) -> bool:
+    """Whether the function's excludeFiles glob (Vercel's Python builder ignores what it matches) matches `path`."""
+    pattern = vercel_config()["functions"]["api/index.py"]["excludeFiles"]
+    for alternative in brace_expand(pattern):
+        parts = re.split(r"(\*\*|\*)", alternative)
+        regex = "".join(".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p) for p in parts)
+        if re.fullmatch(regex, path):
+            return True
+    return False
+
+
+def test_vercel_function_ships_the_same_shared_files_as_the_lambda_zip(tmp_path):
+    """Both functions leave out the seller's tools by folder: what vercel.json's excludeFiles leaves out of
+    shared/ and functions/ is what the Lambda zip leaves out (scripts/check_vercel.py checks a real build)."""
+    sources = [p.relative_to(ROOT).as_posix() for package in ("shared", "functions")
+               for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts]
+    (tmp_path / "site").mkdir()
+    zipped = set(contents.bundle_files(tmp_path / "site"))
+    assert {name for name in sources if not vercel_leaves_out(name)} == zipped
+    for left_out in ("shared/cli/main.py", "shared/cli/doctor.py", "shared/__main__.py", "shared/demo/server.py",
+                     "shared/demo/stand_in/prices.py"):
+        assert vercel_leaves_out(left_out) and contents.left_out(left_out), left_out
+    for shipped in ("shared/web/app.py", "shared/settings.py", "shared/democracy.py", "functions/vercel.py",
+                    "api/index.py"):
+        assert not vercel_leaves_out(shipped) and not contents.left_out(shipped), shipped
+    assert all(vercel_leaves_out(name) for name in ("tests/test_api.py", "scripts/sizes.py", "bench/warm.py",
+                                                    "docs/deploy.md", "dist/lambda.zip"))
+
+
+def test_the_demo_and_its_stripe_stand_in_ship_in_neither_function(tmp_path):
+    demo = [p.relative_to(ROOT).as_posix() for p in (ROOT / "shared" / "demo").rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts]
+    assert {"shared/demo/serve.py", "shared/demo/standin/server.py", "shared/demo/standin/fixtures3.json"} <= set(demo)
+    (tmp_path / "site").mkdir()
+    assert not [name for name in contents.bundle_files(tmp_path / "site") if name.startswith("shared/demo/")]
+    assert all(vercel_leaves_out(name) for name in demo)
+
+
 def test_vercel_serves_public_with_the_page_headers():
     from shared.web.headers import PAGE_HEADERS
 
@@ -302,7 +352,7 @@ def test_vercel_function_installs_the_runtime_requirements():
     import tomllib
 
     listed = {line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if package_lambda.requirement_name(line)}
+              if contents.requirement_name(line)}
     declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
     assert declared == listed
 
@@ -353,11 +403,11 @@ def test_serverless_function_runs_the_lambda_handler_on_arm64():
     config = serverless()
     provider, function = config["provider"], config["functions"]["api"]
     assert re.fullmatch(r"python3\.(1[2-9])", provider["runtime"]) and provider["architecture"] == "arm64"
-    assert provider["runtime"] == f"python{package_lambda.PYTHON_VERSION}" and "aarch64" in package_lambda.PLATFORM
+    assert provider["runtime"] == f"python{contents.PYTHON_VERSION}" and "aarch64" in contents.PLATFORM
     module, _, attribute = function["handler"].rpartition(".")
     assert callable(getattr(importlib.import_module(module.replace("/", ".")), attribute))
     assert function["url"] is True
-    assert ROOT / config["package"]["artifact"] == package_lambda.OUTPUT
+    assert ROOT / config["package"]["artifact"] == build.OUTPUT
 
 
 def test_serverless_table_equals_what_create_table_makes():
@@ -412,7 +462,7 @@ def test_serverless_secrets_come_from_ssm_and_settings_are_known():
 
 
 def test_runtime_requirements_hold_no_test_or_local_server_packages():
-    names = {package_lambda.requirement_name(line) for line in package_lambda.runtime_requirements()}
+    names = {contents.requirement_name(line) for line in contents.runtime_requirements()}
     assert {"stripe", "starlette", "mangum", "aws-lambda-powertools"} <= names
     assert not names & {"boto3", "botocore", "moto", "pytest", "uvicorn", "httpx", "playwright", "hypothesis"}
 
@@ -423,16 +473,29 @@ def test_bundle_holds_our_packages_and_prunes_the_rest(tmp_path):
                  "aws_lambda_powertools/event_handler/api_gateway.py", "aws_lambda_powertools/logging/logger.py"):
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text("")
-    files = package_lambda.bundle_files(site)
+    files = contents.bundle_files(site)
     assert "stripe/__init__.py" in files and "aws_lambda_powertools/logging/logger.py" in files
     assert not [n for n in files if "__pycache__" in n or n.startswith(("bin/", "aws_lambda_powertools/event_handler"))]
-    assert {"functions/aws_lambda.py", "shared/app.py", "shared/store.py"} <= set(files)
+    assert {"functions/aws_lambda.py", "shared/web/app.py", "shared/store/dynamo.py", "shared/money.py"} <= set(files)
     assert not [n for n in files if n.startswith(("tests/", "scripts/", "public/", "api/"))]
+    assert (ROOT / "shared" / "cli" / "main.py").is_file() and (ROOT / "shared" / "__main__.py").is_file()
+    assert not [n for n in files if n.startswith("shared/cli/") or n == "shared/__main__.py"]  # the seller's tools
     one, two = tmp_path / "one.zip", tmp_path / "two.zip"
-    package_lambda.write_zip(files, one)
-    package_lambda.write_zip(files, two)
+    archive.write_zip(files, one)
+    archive.write_zip(files, two)
     assert one.read_bytes() == two.read_bytes()  # same sources, same zip: no redeploy of unchanged code
     assert zipfile.ZipFile(one).testzip() is None
+
+
+def test_bundle_leaves_out_the_cli_and_the_demo_folders_whatever_they_hold(tmp_path):
+    for name in ("shared/__init__.py", "shared/__main__.py", "shared/web/app.py", "shared/cli/main.py",
+                 "shared/cli/new_command.py", "shared/demo/__init__.py", "shared/demo/stripe.py",
+                 "shared/democracy.py", "functions/aws_lambda.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "site").mkdir()
+    files = contents.bundle_files(tmp_path / "site", root=tmp_path)
+    assert set(files) == {"shared/__init__.py", "shared/web/app.py", "shared/democracy.py", "functions/aws_lambda.py"}
 
 
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -449,7 +512,7 @@ def runtime_build(tmp_path_factory):
     """The real build for serverless.yml's runtime (arm64 wheels from PyPI), smoke-tested. Here, with another
     Python than the runtime's, it can ship no bytecode."""
     output = tmp_path_factory.mktemp("runtime") / "lambda.zip"
-    version = package_lambda.PYTHON_VERSION if THIS_PYTHON != package_lambda.PYTHON_VERSION else "3.12"
+    version = contents.PYTHON_VERSION if THIS_PYTHON != contents.PYTHON_VERSION else "3.12"
     result = run_package("--smoke", "--output", str(output), "--python-version", version)
     assert result.returncode == 0, result.stdout + result.stderr
     return result, output, version
@@ -473,10 +536,11 @@ def test_lambda_bundle_serves_from_a_bare_interpreter(runtime_build):
     assert "POST /api/webhook (webhook) -> 503" in result.stdout  # through botocore to a DynamoDB without the table
     assert "POST /api/webhook (bad_signature) -> 400" in result.stdout
     names = zipfile.ZipFile(output).namelist()
-    assert "functions/aws_lambda.py" in names and "mangum/__init__.py" in names
+    assert "functions/aws_lambda.py" in names and "shared/web/app.py" in names and "mangum/__init__.py" in names
+    assert not [n for n in names if n.startswith(("shared/cli/", "shared/demo/")) or n == "shared/__main__.py"]
     assert not {n.split("/")[0] for n in names} & {"boto3", "botocore", "moto", "pytest", "uvicorn", "httpx"}
     assert names == sorted(names)
-    assert {info.date_time for info in zipfile.ZipFile(output).infolist()} == {package_lambda.FIXED_TIME}
+    assert {info.date_time for info in zipfile.ZipFile(output).infolist()} == {archive.FIXED_TIME}
 
 
 def test_build_for_another_python_has_no_bytecode_and_says_what_that_costs(runtime_build):
@@ -500,18 +564,20 @@ def test_bytecode_replaces_the_sources_of_what_the_request_paths_import(bytecode
     # imported but failing (no PySocks, no pyOpenSSL): compiled on every cold start all the same; pyopenssl is
     # botocore's attempt (boto3 runs after the bundle, as on Lambda)
     assert {"urllib3/contrib/socks.pyc", "urllib3/contrib/pyopenssl.pyc"} <= names
-    # ours keep their sources, with __pycache__ bytecode for what the Lambda handlers reach
-    for module in ("shared/app", "shared/webhook", "shared/store", "shared/eventbridge", "functions/aws_lambda",
-                   "functions/aws_eventbridge"):
-        folder, _, stem = module.rpartition("/")
-        assert f"{module}.py" in names and f"{folder}/__pycache__/{stem}.{TAG}.pyc" in names, module
-    assert "shared/doctor.py" in names and f"shared/__pycache__/doctor.{TAG}.pyc" not in names  # a seller's tool
+    # ours keep their sources, each with __pycache__ bytecode: the zip holds only what the functions can import
+    ours = [n for n in names if n.startswith(("shared/", "functions/")) and n.endswith(".py")]
+    assert {"shared/web/app.py", "shared/events/intake.py", "shared/store/dynamo.py", "shared/events/eventbridge.py",
+            "functions/aws_lambda.py", "functions/aws_eventbridge.py"} <= set(ours)
+    for name in ours:
+        folder, _, stem = name.rpartition("/")
+        assert f"{folder}/__pycache__/{stem[:-3]}.{TAG}.pyc" in names, name
+    assert not [n for n in names if n.startswith(("shared/cli/", "shared/demo/", "shared/__pycache__/__main__"))]
     # anyio reads its own source to import lazily: kept, with __pycache__ bytecode
     assert {"anyio/__init__.py", f"anyio/__pycache__/__init__.{TAG}.pyc"} <= names
     # what no request imports stays as it was
     assert "stripe/_invoice.py" in names and "stripe/_invoice.pyc" not in names
     assert not [n for n in names if n.endswith(".pyc") and "__pycache__" in n and TAG not in n]
-    assert output.stat().st_size <= package_lambda.SIZE_BUDGET
+    assert output.stat().st_size <= build.SIZE_BUDGET
     assert "0 compiled from source" in result.stdout
 
 
@@ -519,47 +585,80 @@ def test_bytecode_bundle_serves_from_its_pyc_in_a_read_only_folder(bytecode_buil
     """Lambda's /var/task: read-only, no bytecode written. Every module the requests import comes from the
     shipped .pyc — sourceless for third-party modules, __pycache__ for ours — and none is compiled."""
     _, output = bytecode_build
-    report = package_lambda.smoke(output, bytecode=True)
+    report = smoke.smoke(output, bytecode=True)
     modules = report["modules"]
-    assert report["with_boto3"] and report["statuses"] == package_lambda.EXPECTED_STATUSES
+    assert report["with_boto3"] and report["statuses"] == smoke.EXPECTED_STATUSES
     assert report["compiled_from_source"] == []
     for name in ("starlette.applications", "mangum.adapter", "stripe._stripe_client", "anyio._backends._asyncio"):
         assert modules[name]["loader"] == "SourcelessFileLoader" and modules[name]["file"].endswith(".pyc"), name
-    for name in ("shared.web.app", "functions.aws_lambda", "anyio"):
+    for name in ("shared.web.app", "shared.events.intake", "functions.aws_lambda", "functions.aws_eventbridge",
+                 "anyio"):
         assert modules[name]["loader"] == "SourceFileLoader" and modules[name]["file"].endswith(".py"), name
         assert modules[name]["cached"].endswith(f".{TAG}.pyc"), name
+    # the bytecode shipped covers every module the request paths loaded from the bundle
+    shipped = set(zipfile.ZipFile(output).namelist())
+    for name, entry in report["bundle_modules"].items():
+        if name.endswith(".py"):
+            folder, _, stem = name.rpartition("/")
+            assert f"{folder}/__pycache__/{stem[:-3]}.{TAG}.pyc" in shipped, name
+        else:
+            assert name.endswith(".pyc") and entry["loader"] == "SourcelessFileLoader", name
     assert not {"moto", "pytest", "uvicorn", "httpx"} & {name.split(".")[0] for name in modules}
+    assert not [name for name in modules if name.startswith("shared.cli")]
 
 
 def test_shipped_pyc_is_unchecked_hash_for_this_python_and_reproducible(bytecode_build, tmp_path):
     import importlib.util
 
     _, output = bytecode_build
-    archive = zipfile.ZipFile(output)
-    for name in ("starlette/applications.pyc", f"shared/__pycache__/app.{TAG}.pyc"):
-        data = archive.read(name)
+    zipped = zipfile.ZipFile(output)
+    for name in ("starlette/applications.pyc", f"shared/web/__pycache__/app.{TAG}.pyc"):
+        data = zipped.read(name)
         assert data[:4] == importlib.util.MAGIC_NUMBER, name
         assert int.from_bytes(data[4:8], "little") == 0b01, name  # hash-based, not checked against the source
-    cached = archive.read(f"shared/__pycache__/app.{TAG}.pyc")
-    assert cached[8:16] == importlib.util.source_hash(archive.read("shared/app.py"))
+    cached = zipped.read(f"shared/web/__pycache__/app.{TAG}.pyc")
+    assert cached[8:16] == importlib.util.source_hash(zipped.read("shared/web/app.py"))
     # the same source compiles to the same bytes in another process: the same sources make the same zip
-    (tmp_path / "app.py").write_bytes(archive.read("shared/app.py"))
-    again = package_lambda.compile_bytecode({"app.pyc": ("shared/app.py", tmp_path / "app.py")}, tmp_path / "out")
+    (tmp_path / "app.py").write_bytes(zipped.read("shared/web/app.py"))
+    again = bytecode.compile_bytecode({"app.pyc": ("shared/web/app.py", tmp_path / "app.py")}, tmp_path / "out")
     assert again["app.pyc"].read_bytes() == cached
 
 
 def test_a_zip_for_another_runtime_than_serverless_yml_is_refused_or_flagged(tmp_path):
-    other = "3.12" if package_lambda.PYTHON_VERSION != "3.12" else "3.11"
-    before = package_lambda.OUTPUT.stat().st_mtime_ns if package_lambda.OUTPUT.exists() else None
+    other = "3.12" if contents.PYTHON_VERSION != "3.12" else "3.11"
+    before = build.OUTPUT.stat().st_mtime_ns if build.OUTPUT.exists() else None
     refused = run_package("--python-version", other)  # dist/lambda.zip is what serverless.yml deploys
-    assert refused.returncode != 0 and f"deploys python{package_lambda.PYTHON_VERSION}" in refused.stderr
-    assert (package_lambda.OUTPUT.stat().st_mtime_ns if package_lambda.OUTPUT.exists() else None) == before
+    assert refused.returncode != 0 and f"deploys python{contents.PYTHON_VERSION}" in refused.stderr
+    assert (build.OUTPUT.stat().st_mtime_ns if build.OUTPUT.exists() else None) == before
     checked = run_package("--python-version", other, "--runtime-check", "--output", str(tmp_path / "x.zip"))
     assert checked.returncode != 0 and "refused (--runtime-check)" in checked.stderr
     assert not (tmp_path / "x.zip").exists()
 
 
 def test_serverless_handlers_are_the_bundles_entry_points():
-    assert package_lambda.serverless_runtime() == package_lambda.PYTHON_VERSION
+    assert contents.serverless_runtime() == contents.PYTHON_VERSION
     handlers = {f["handler"].rpartition(".")[0].replace("/", ".") for f in serverless()["functions"].values()}
-    assert handlers == set(package_lambda.ENTRY_POINTS)
+    assert handlers == set(contents.ENTRY_POINTS)
+
+
+def test_sizes_prints_the_lambda_zip_and_the_vercel_dependencies(tmp_path, monkeypatch, capsys):
+    """scripts/sizes.py, with the build and pip replaced by fakes that write known sizes."""
+    mib = 1024 * 1024
+
+    def fake_build(output: Path) -> build.Build:
+        output.write_bytes(b"z" * (mib // 2))
+        return build.Build({"shared/web/app.py": 2 * mib, "stripe/_x.pyc": mib}, contents.PYTHON_VERSION, None)
+
+    def fake_install(target: Path, requirements: list[str], **options: Any) -> None:
+        assert options["platform"] == sizes.VERCEL_PLATFORM and "boto3" in options["allow"]
+        assert {contents.requirement_name(line) for line in requirements} >= {"stripe", "boto3"}
+        for name, size in (("botocore/data.json", 3 * mib), ("stripe/_x.py", 2 * mib), ("six.py", mib // 10)):
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_bytes(b"x" * size)
+
+    monkeypatch.setattr(sizes, "build", fake_build)
+    monkeypatch.setattr(sizes, "install_dependencies", fake_install)
+    assert sizes.main(tmp_path / "lambda.zip") == 0
+    out = capsys.readouterr().out
+    assert "dist/lambda.zip: 0.5 MB zipped, 3.0 MB unzipped" in out
+    assert "5.1 MB installed" in out and "largest: botocore 3.0 MB, stripe 2.0 MB, six.py 0.1 MB" in out

@@ -121,7 +121,7 @@ def test_what_a_range_query_reads_equals_what_was_written(store):
 
     session_id = f"cs_{uuid.uuid4().hex}"
     written = {"session_id": session_id, "created": 7, "big": 10**20, "price": 2.5, "ok": True, "none": None,
-               "nested": {"lines": [{"q": 1, "d": "T-shirt ✓"}, [], {}], "empty": ""}}
+               "nested": {"lines": [{"q": 1, "d": "T-shirt ✓"}, [], {}], "empty": ""}, "raw": b"\x00\xff"}
     store.put(order_key(session_id), written, expected_version=0)
     index, partition, start = orders_since(7)
     [ranged] = [o for o in store.query_range(index, partition, start=start) if o["session_id"] == session_id]

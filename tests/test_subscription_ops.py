@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from shared.cli.main import main
+from shared.demo.standin import StripeStandIn
 from shared.events.intake import process
 from shared.orders.fulfilment import Fulfiller
 from shared.store.dynamo import DynamoStore
@@ -19,7 +20,7 @@ from tests.fakes import make_event, make_session
 
 @dataclass
 class Shop:
-    standin: object
+    standin: StripeStandIn
     store: DynamoStore
     basic: dict
     pro: dict

@@ -10,23 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadRequest, NotFound
+from ..errors import Code, InvalidRequest, NotFound
 from .stripe_api import StripeGateway
 
 
 def portal_url(gateway: StripeGateway, session_id: str, site_url: str) -> str:
     session = gateway.retrieve_session(session_id)
     if session.get("status") != "complete":
-        raise BadRequest("This checkout is not complete yet.", code="session_not_complete")
+        raise InvalidRequest("This checkout is not complete yet.", code=Code.SESSION_NOT_COMPLETE)
     customer = _id(session.get("customer"))
     if not customer:
-        raise BadRequest("This order has no customer account to manage (one-time purchases have none).",
-                         code="no_customer")
+        raise InvalidRequest("This order has no customer account to manage (one-time purchases have none).",
+                             code=Code.NO_CUSTOMER)
     try:
         portal = gateway.create_portal_session(customer, return_url=f"{site_url}/success.html?session_id={session_id}")
     except NotFound:
         # The customer was deleted at Stripe since the purchase: nothing left to manage.
-        raise BadRequest("This order's customer account no longer exists.", code="no_customer") from None
+        raise InvalidRequest("This order's customer account no longer exists.", code=Code.NO_CUSTOMER) from None
     return str(portal["url"])
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BadRequest, NotFound
+from ..errors import Code, InvalidRequest, NotFound
 from .stripe_api import StripeGateway
 
 TTL_SECONDS = 60.0
@@ -72,14 +72,14 @@ class PriceCatalog:
         listed = self.any_price or ref in self.allowed
         # A price ID not listed may still be allowed through its lookup key; anything else is not.
         if not listed and not (ref.startswith("price_") and self._has_lookup_keys()):
-            raise BadRequest(f"Price {ref!r} is not for sale here.", code="unknown_price")
+            raise InvalidRequest(f"Price {ref!r} is not for sale here.", code=Code.UNKNOWN_PRICE)
         price = self._lookup(ref)
         if price is None:
-            raise BadRequest(f"Price {ref!r} does not exist.", code="unknown_price")
+            raise InvalidRequest(f"Price {ref!r} does not exist.", code=Code.UNKNOWN_PRICE)
         if not self.any_price and not ({price.id, price.lookup_key} & self.allowed):
-            raise BadRequest(f"Price {ref!r} is not for sale here.", code="unknown_price")
+            raise InvalidRequest(f"Price {ref!r} is not for sale here.", code=Code.UNKNOWN_PRICE)
         if not price.active:
-            raise BadRequest(f"Price {ref!r} is no longer on sale.", code="inactive_price")
+            raise InvalidRequest(f"Price {ref!r} is no longer on sale.", code=Code.INACTIVE_PRICE)
         return price
 
     def _lookup(self, ref: str) -> Price | None:

@@ -9,14 +9,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import BadRequest
+from ..errors import Code, InvalidRequest
+from ..money import exponent
 from ..orders.lines import ITEMS_METADATA_KEY, line_items_of
+from ..stripe_ids import PRICE_REF, SESSION_ID
 from .prices import Price, PriceCatalog
 from .stripe_api import StripeGateway
 
 MAX_QUANTITY = 99
-SESSION_ID = re.compile(r"^cs_(test|live)_[A-Za-z0-9]{10,240}$")
-_PRICE_REF = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
 _QUANTITY = re.compile(r"[0-9]{1,3}")  # ASCII digits: a form field, not "٣" or "²"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
@@ -25,16 +25,17 @@ def parse_purchase(data: Mapping[str, Any]) -> tuple[str, int]:
     """The price reference and quantity a buy request asks for, or a 400 that says what is wrong."""
     ref = data.get("priceId")
     if ref is None or ref == "":
-        raise BadRequest("priceId is required.", code="missing_price")
-    if not isinstance(ref, str) or not _PRICE_REF.fullmatch(ref):
-        raise BadRequest("priceId must be a Stripe price ID or lookup key.", code="unknown_price")
+        raise InvalidRequest("priceId is required.", code=Code.MISSING_PRICE)
+    if not isinstance(ref, str) or not PRICE_REF.fullmatch(ref):
+        raise InvalidRequest("priceId must be a Stripe price ID or lookup key.", code=Code.UNKNOWN_PRICE)
     raw = data.get("quantity", 1)
     if raw in (None, ""):
         raw = 1
     if isinstance(raw, str) and _QUANTITY.fullmatch(raw.strip()):
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_QUANTITY:
-        raise BadRequest(f"quantity must be a whole number from 1 to {MAX_QUANTITY}.", code="invalid_quantity")
+        raise InvalidRequest(f"quantity must be a whole number from 1 to {MAX_QUANTITY}.",
+                             code=Code.INVALID_QUANTITY)
     return ref, raw
 
 
@@ -69,7 +70,8 @@ def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
     if header is None:
         return f"sc-{uuid.uuid4().hex}"
     if not _IDEMPOTENCY_KEY.fullmatch(header):
-        raise BadRequest("Idempotency-Key must be 1 to 200 printable characters.", code="invalid_idempotency_key")
+        raise InvalidRequest("Idempotency-Key must be 1 to 200 printable characters.",
+                             code=Code.INVALID_IDEMPOTENCY_KEY)
     digest = hashlib.sha256(f"{header}\n{price.id}\n{quantity}".encode()).hexdigest()[:40]
     return f"sc-{digest}"
 
@@ -93,18 +95,22 @@ def parse_ui_mode(data: Mapping[str, Any]) -> bool:
     """Whether the buyer asked for Checkout embedded in the page (`"uiMode": "embedded"`)."""
     mode = data.get("uiMode", "hosted")
     if mode not in ("hosted", "embedded"):
-        raise BadRequest("uiMode must be hosted or embedded.", code="invalid_ui_mode")
+        raise InvalidRequest("uiMode must be hosted or embedded.", code=Code.INVALID_UI_MODE)
     return mode == "embedded"
 
 
 def check_session_id(value: str | None) -> str:
     if not value or not SESSION_ID.fullmatch(value):
-        raise BadRequest("session_id must be a Checkout Session ID (cs_…).", code="invalid_session_id")
+        raise InvalidRequest("session_id must be a Checkout Session ID (cs_…).", code=Code.INVALID_SESSION_ID)
     return value
 
 
 def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, Any]:
-    """What the success page shows: Stripe's view of the session, and ours of the order."""
+    """What the success page shows: Stripe's view of the session, and ours of the order.
+
+    Amounts are in the currency's minor unit; `currency_exponent` beside each currency says how many of
+    their digits are decimals, so the page scales them without a table of its own (`money` is the one).
+    """
     details = session.get("customer_details") or {}
     return {
         "id": session["id"],
@@ -113,11 +119,17 @@ def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, 
         "mode": session.get("mode"),
         "amount_total": session.get("amount_total"),
         "currency": session.get("currency"),
+        "currency_exponent": _exponent(session.get("currency")),
         "customer_email": details.get("email") or session.get("customer_email"),
         "line_items": [
-            {k: item.get(k) for k in ("description", "quantity", "amount_total", "currency")}
+            {**{k: item.get(k) for k in ("description", "quantity", "amount_total", "currency")},
+             "currency_exponent": _exponent(item.get("currency"))}
             for item in line_items_of(session)
         ],
         "order_status": order.get("status") if order else None,
         "fulfilled": bool(order and order.get("done_at") is not None),
     }
+
+
+def _exponent(currency: Any) -> int | None:
+    return exponent(currency) if isinstance(currency, str) and currency else None

@@ -11,13 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NotFound, UpstreamError
+from ..errors import Code, NotFound, UpstreamError
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
 # The API version this code is written against; objects and webhook payloads are read with it.
 API_VERSION = "2026-10-28.endive"
+
+# The code of Stripe's `resource_missing` for each object we look up; lists find nothing rather than fail.
+_MISSING = {"price": Code.PRICE_NOT_FOUND, "session": Code.SESSION_NOT_FOUND, "customer": Code.CUSTOMER_NOT_FOUND,
+            "product": Code.PRODUCT_NOT_FOUND, "subscription": Code.SUBSCRIPTION_NOT_FOUND}
 
 _KEYISH = re.compile(r"\b(sk|rk|pk|whsec)_(test_|live_)?[A-Za-z0-9*]+")
 
@@ -78,7 +82,8 @@ class StripeGateway:
             result = fn(self.client)
         except stripe.InvalidRequestError as exc:
             if exc.code == "resource_missing":
-                raise NotFound(f"Stripe has no such {resource}.", code=f"{resource}_not_found") from exc
+                code = _MISSING.get(resource, Code.NOT_FOUND)
+                raise NotFound(f"Stripe has no such {resource}.", code=code) from exc
             raise UpstreamError(scrub(exc.user_message or "Stripe rejected the request.")) from exc
         except stripe.AuthenticationError as exc:
             raise UpstreamError("Stripe rejected the secret key: check STRIPE_SECRET_KEY.") from exc

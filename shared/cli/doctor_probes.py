@@ -9,18 +9,19 @@ import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError, NotFound
+from ..errors import DomainError, Misconfigured, NotFound
+from ..web.routes import HEALTH, WEBHOOK
 from .doctor import (
     Check,
     Failed,
     HttpAnswer,
+    check_hook,
     check_key,
     check_prices,
     check_site,
     check_table,
     check_webhook_endpoint,
     check_webhook_secrets,
-    key_mode,
 )
 
 if TYPE_CHECKING:
@@ -42,16 +43,29 @@ def run(services: Services, *, endpoint_url: str | None = None, fetch: Fetch | N
     site = settings.site_url
     table, ttl = describe_table(DynamoStore.from_settings(settings))
     allowed = settings.allowed_prices
+    hook = [check_hook(hook_problem(settings.fulfillment_hook))] if settings.fulfillment_hook else []
     return [
         check_key(settings.stripe_secret_key, ping),
         check_webhook_secrets(settings.webhook_secrets),
         check_table(settings.dynamodb_table, table, ttl),
-        check_site(site, fetch(site) if site else None, fetch(f"{site}/api/health") if site else None,
-                   key_mode(settings.stripe_secret_key)),
+        check_site(site, fetch(site) if site else None, fetch(site + HEALTH) if site else None,
+                   settings.stripe_mode),
         check_prices(allowed, find_prices(gateway, allowed) if works and allowed not in (None, ("*",)) else None),
-        check_webhook_endpoint(endpoint_url or (f"{site}/api/webhook" if site else None),
+        check_webhook_endpoint(endpoint_url or (site + WEBHOOK if site else None),
                                _stripe(gateway.list_webhook_endpoints) if works else None),
+        *hook,
     ]
+
+
+def hook_problem(spec: str) -> str | None:
+    """Why the hook does not load in this shell, or None. It imports the seller's module, as the webhook would."""
+    from ..orders.fulfilment import load_hook
+
+    try:
+        load_hook(spec)
+    except Misconfigured as exc:
+        return exc.message
+    return None
 
 
 def http_get(url: str, *, timeout: float = 5.0) -> HttpAnswer | Failed:
@@ -99,7 +113,7 @@ def find_prices(gateway: StripeGateway, allowed: tuple[str, ...]) -> dict[str, d
                     found[ref] = None
             else:
                 found[ref] = by_key.get(ref)
-    except ApiError as exc:
+    except DomainError as exc:
         return Failed(exc.message)
     return found
 
@@ -112,5 +126,5 @@ def _stripe_ping(gateway: StripeGateway) -> Failed | None:
 def _stripe(call: Callable[[], Any]) -> Any:
     try:
         return call()
-    except ApiError as exc:  # our translation of Stripe's errors; its messages carry no key
+    except DomainError as exc:  # our translation of Stripe's errors; its messages carry no key
         return Failed(exc.message)

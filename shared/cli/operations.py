@@ -108,11 +108,11 @@ def _confirm(question: str) -> bool:
 
 
 def events(services: Services, args: argparse.Namespace) -> int:
-    from ..errors import BadRequest
+    from ..errors import Code, InvalidRequest
     from . import events_log
 
     if args.limit < 1:
-        raise BadRequest("--limit must be 1 or more.", code="invalid_limit")
+        raise InvalidRequest("--limit must be 1 or more.", code=Code.INVALID_LIMIT)
     if args.outcome in events_log.NOT_RECORDED:
         print(events_log.NOT_RECORDED_NOTE, file=sys.stderr)
         if args.json:

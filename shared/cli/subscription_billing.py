@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ..checkout.prices import Price
 from ..checkout.stripe_api import PaymentAttempt
-from ..errors import BadRequest
+from ..errors import Code, InvalidRequest
 from ..money import format_amount
 from .subscriptions import ENDED, SubscriptionGateway, day, describe_price, retrieve
 
@@ -48,20 +48,21 @@ def plan_change(gateway: BillingGateway, prices: PriceResolver, subscription_id:
     """The change and its preview; None when the subscription already has that price."""
     sub = retrieve(gateway, subscription_id)
     if sub.get("status") in ENDED:
-        raise BadRequest(f"{subscription_id} is {sub.get('status')}; its plan cannot change.",
-                         code="subscription_canceled")
+        raise InvalidRequest(f"{subscription_id} is {sub.get('status')}; its plan cannot change.",
+                             code=Code.SUBSCRIPTION_CANCELED)
     items = (sub.get("items") or {}).get("data") or []
     if len(items) != 1:
-        raise BadRequest(f"{subscription_id} has {len(items)} prices; change-plan changes subscriptions to one price "
-                         "(use Stripe's Dashboard for this one).", code="several_items")
+        raise InvalidRequest(f"{subscription_id} has {len(items)} prices; change-plan changes subscriptions to one "
+                             "price (use Stripe's Dashboard for this one).", code=Code.SEVERAL_ITEMS)
     item, new = items[0], prices.resolve(price_ref)  # allowed by ALLOWED_PRICES, and active
     current = item.get("price") or {}
     if not new.recurring:
-        raise BadRequest(f"{price_ref} is a one-time price; a plan needs a recurring one.", code="not_recurring")
+        raise InvalidRequest(f"{price_ref} is a one-time price; a plan needs a recurring one.",
+                             code=Code.NOT_RECURRING)
     currency = str(sub.get("currency") or current.get("currency") or "")
     if new.currency != currency:
-        raise BadRequest(f"{price_ref} is in {new.currency.upper()} and {subscription_id} in {currency.upper()}: "
-                         "a subscription keeps its currency.", code="currency_mismatch")
+        raise InvalidRequest(f"{price_ref} is in {new.currency.upper()} and {subscription_id} in {currency.upper()}: "
+                             "a subscription keeps its currency.", code=Code.CURRENCY_MISMATCH)
     if new.id == current.get("id"):
         return None
     params: dict[str, Any] = {"items": [{"id": item["id"], "price": new.id}], "proration_behavior": proration}

@@ -12,16 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from ..errors import BadRequest, NotFound, StoreUnavailable
+from ..errors import Code, InvalidRequest, NotFound, StoreUnavailable
 from ..store.base import Store
 from ..store.keys import orders_by_email
 from .subscriptions import ENDED, Row
 
 MAX_PER_CUSTOMER = 100
-
-
-class AmbiguousCustomer(BadRequest):
-    code = "ambiguous_customer"
 
 
 class LookupGateway(Protocol):
@@ -42,7 +38,8 @@ def find_subscription(who: str, *, store: Store, gateway: LookupGateway) -> str:
     if who.startswith("sub_"):
         return who
     if not is_email(who):
-        raise BadRequest(f"{who!r} is neither a subscription ID (sub_…) nor an email.", code="invalid_subscription")
+        raise InvalidRequest(f"{who!r} is neither a subscription ID (sub_…) nor an email.",
+                             code=Code.INVALID_SUBSCRIPTION)
     try:
         customers = customers_in_orders(store.query_range(*orders_by_email(who)))
     except StoreUnavailable:  # no table within reach (a laptop without AWS credentials): Stripe knows too
@@ -51,7 +48,7 @@ def find_subscription(who: str, *, store: Store, gateway: LookupGateway) -> str:
         customers = [c["id"] for c in gateway.search_customers(who)]
     if not customers:
         raise NotFound(f"No customer with the email {who}: not in our orders, and not in Stripe's customer search "
-                       "(which takes up to a minute to see a new customer).", code="customer_not_found")
+                       "(which takes up to a minute to see a new customer).", code=Code.CUSTOMER_NOT_FOUND)
     subscriptions = [sub for customer in customers
                      for sub in gateway.list_subscriptions(status="all", limit=MAX_PER_CUSTOMER, customer=customer)]
     return choose(who, subscriptions)
@@ -73,7 +70,8 @@ def choose(who: str, subscriptions: list[dict[str, Any]]) -> str:
         return str(live[0]["id"])
     if live:
         listing = "\n".join(f"  {Row.from_stripe(sub).line()}" for sub in live)
-        raise AmbiguousCustomer(f"{who} has {len(live)} live subscriptions; name one by its ID:\n{listing}")
+        raise InvalidRequest(f"{who} has {len(live)} live subscriptions; name one by its ID:\n{listing}",
+                             code=Code.AMBIGUOUS_CUSTOMER)
     ended = ", ".join(f"{sub['id']} ({sub.get('status')})" for sub in subscriptions)
     raise NotFound(f"{who} has no live subscription" + (f"; ended: {ended}." if ended else "."),
-                   code="subscription_not_found")
+                   code=Code.SUBSCRIPTION_NOT_FOUND)

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import BadRequest, NotFound
+from ..errors import Code, InvalidRequest, NotFound
 from ..events.decide import subscription_snapshot
 from ..money import format_amount
 
@@ -65,7 +65,7 @@ class Row:
 
 def list_rows(gateway: SubscriptionGateway, *, status: str | None, limit: int) -> list[Row]:
     if limit < 1:
-        raise BadRequest("--limit must be 1 or more.", code="invalid_limit")
+        raise InvalidRequest("--limit must be 1 or more.", code=Code.INVALID_LIMIT)
     return [Row.from_stripe(sub) for sub in gateway.list_subscriptions(status=status, limit=limit)]
 
 
@@ -74,7 +74,7 @@ def cancel(gateway: SubscriptionGateway, subscription_id: str, *, at_period_end:
     row = Row.from_stripe(retrieve(gateway, subscription_id))
     if row.status == "canceled":
         if at_period_end:
-            raise BadRequest(f"{subscription_id} is already canceled.", code="subscription_canceled")
+            raise InvalidRequest(f"{subscription_id} is already canceled.", code=Code.SUBSCRIPTION_CANCELED)
         return f"{subscription_id} was already canceled."
     if at_period_end:
         if row.cancel_at_period_end:
@@ -90,8 +90,8 @@ def resume(gateway: SubscriptionGateway, subscription_id: str) -> str:
     """Undo a scheduled cancellation."""
     row = Row.from_stripe(retrieve(gateway, subscription_id))
     if row.status in ENDED:
-        raise BadRequest(f"{subscription_id} is {row.status} and cannot be resumed; the customer can subscribe "
-                         "again.", code="subscription_canceled")
+        raise InvalidRequest(f"{subscription_id} is {row.status} and cannot be resumed; the customer can subscribe "
+                             "again.", code=Code.SUBSCRIPTION_CANCELED)
     if row.cancel_at_period_end:
         params: dict[str, Any] = {"cancel_at_period_end": False}
     elif row.cancel_at:
@@ -107,7 +107,7 @@ def retrieve(gateway: SubscriptionGateway, subscription_id: str) -> dict[str, An
         return gateway.retrieve_subscription(subscription_id)
     except NotFound as exc:
         raise NotFound(f"Stripe has no subscription {subscription_id} (is it from the other mode, test or live?).",
-                       code="subscription_not_found") from exc
+                       code=Code.SUBSCRIPTION_NOT_FOUND) from exc
 
 
 def describe_price(price: dict[str, Any]) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadRequest
+from ..errors import Code, InvalidRequest
 from ..orders.fulfilment import Fulfiller
 from ..store.base import Store
-from .intake import is_event, process
+from .intake import check_event, process
 
 STRIPE_SOURCE_PREFIX = "aws.partner/stripe.com"
 
@@ -23,9 +23,7 @@ STRIPE_SOURCE_PREFIX = "aws.partner/stripe.com"
 def handle(envelope: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int) -> dict[str, str]:
     source = envelope.get("source")
     if not isinstance(source, str) or not source.startswith(STRIPE_SOURCE_PREFIX):
-        raise BadRequest("Not a Stripe event source.", code="invalid_source")
-    event = envelope.get("detail")
-    if not is_event(event):
-        raise BadRequest("The EventBridge detail is not a Stripe event.", code="invalid_payload")
+        raise InvalidRequest("Not a Stripe event source.", code=Code.INVALID_SOURCE)
+    event = check_event(envelope.get("detail"), "The EventBridge detail")
     outcome = process(event, store, fulfiller, lease_seconds=lease_seconds, source="eventbridge")
     return {"event_id": event["id"], "outcome": outcome}

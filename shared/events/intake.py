@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, TypeGuard
+from typing import Any
 
 from .. import _json, telemetry
-from ..errors import ApiError, BadRequest, Conflict, StoreUnavailable
+from ..errors import Code, Conflict, DomainError, InvalidRequest
 from ..orders.changes import OrderChange, PaymentChange, SubscriptionChange
 from ..orders.fulfilment import Fulfiller
 from ..orders.records import apply_order_change, apply_payment_change, apply_subscription_change
 from ..settings import Secret
-from ..store.base import Claim, Item, Store
+from ..store.base import Claim, Item, Store, release_after_failure
 from ..store.keys import event_key
 from .decide import Decision, Ignored, decide
+from .shape import event_problem
 from .signature import verify
 
 MAX_BODY = 512 * 1024
@@ -29,29 +30,27 @@ LEDGER_TTL_SECONDS = 30 * 24 * 3600  # longer than Stripe's 3 days of retries an
 
 
 class EventInProgress(Conflict):
-    code = "event_in_progress"
+    code = Code.EVENT_IN_PROGRESS
 
 
 def parse_event(payload: bytes, signature: str | None, secrets: tuple[Secret, ...],
                 *, now: float | None = None) -> dict[str, Any]:
-    """The verified event, or `InvalidSignature`/`BadRequest`. Nothing is parsed before verification."""
+    """The verified event, or `InvalidSignature`/`InvalidRequest`. Nothing is parsed before verification."""
     verify(payload, signature, secrets, now=now)
     try:
         event = _json.loads(payload)
     except ValueError:
-        raise BadRequest("The webhook body is not JSON.", code="invalid_payload") from None
-    if not is_event(event):
-        raise BadRequest("The webhook body is not a Stripe event.", code="invalid_payload")
-    return event
+        raise InvalidRequest("The webhook body is not JSON.", code=Code.INVALID_PAYLOAD) from None
+    return check_event(event, "The webhook body")
 
 
-def is_event(value: Any) -> TypeGuard[dict[str, Any]]:
-    """Has the fields every handled path reads: an id, a type, a created time and a data object."""
-    if not isinstance(value, dict):
-        return False
-    data = value.get("data")
-    return (isinstance(value.get("id"), str) and bool(value["id"]) and isinstance(value.get("type"), str)
-            and type(value.get("created")) is int and isinstance(data, dict) and isinstance(data.get("object"), dict))
+def check_event(value: Any, what: str = "The event") -> dict[str, Any]:
+    """`value` as an event `decide` can read, or `InvalidRequest` (`invalid_payload`) naming what is wrong."""
+    problem = event_problem(value)
+    if problem is not None:
+        raise InvalidRequest(f"{what} is not a Stripe event we can read: {problem}.", code=Code.INVALID_PAYLOAD)
+    assert isinstance(value, dict)
+    return value
 
 
 def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int = 60,
@@ -63,10 +62,14 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
     finish), or why it failed (with the release). No write is added for that: a duplicate still costs
     one conditional write, and an ignored event none.
     """
+    check_event(event)
     try:
         decision = decide(event)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
-        raise BadRequest("The event's object lacks the fields its type needs.", code="invalid_payload") from None
+    except Exception as exc:
+        # The event has the shape `decide` reads, so this is our bug: a 5xx Stripe retries, and the
+        # alarm on EventsFailed, rather than a 4xx nobody looks at.
+        _failed(event, exc)
+        raise
     if isinstance(decision, Ignored):
         telemetry.count("EventsIgnored")
         return "ignored"
@@ -87,18 +90,20 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
         if order is not None:
             fulfiller.fulfil_if_due(store, order, now=now)
     except Exception as exc:
-        telemetry.count("EventsFailed")
-        error = exc.code if isinstance(exc, ApiError) else type(exc).__name__
-        telemetry.logger().warning("event failed", extra={
-            "correlation_id": event["id"], "event_type": event["type"], "error": type(exc).__name__})
-        try:
-            store.release(key, token, fields={"last_error": error, "failed_at": now})
-        except StoreUnavailable:
-            pass  # the lease will run out by itself, and Stripe's retry claims it then
+        _failed(event, exc)
+        error = exc.code.value if isinstance(exc, DomainError) else type(exc).__name__
+        release_after_failure(store, key, token, correlation_id=event["id"],
+                              fields={"last_error": error, "failed_at": now})
         raise
     store.finish(key, token, now=now, fields={"outcome": "applied", **touched})
     telemetry.count("EventsApplied")
     return "applied"
+
+
+def _failed(event: dict[str, Any], exc: Exception) -> None:
+    telemetry.count("EventsFailed")
+    telemetry.logger().warning("event failed", extra={
+        "correlation_id": event["id"], "event_type": event["type"], "error": type(exc).__name__})
 
 
 def _apply(store: Store, decision: Decision) -> tuple[dict[str, Any] | None, Item]:

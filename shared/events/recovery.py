@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import telemetry
 from ..checkout.stripe_api import StripeGateway
-from ..errors import ApiError, StoreUnavailable
+from ..errors import DomainError, StoreUnavailable
 from ..orders.changes import OrderChange
 from ..orders.fulfilment import Fulfiller
 from ..orders.model import Change
@@ -40,7 +40,7 @@ def record_session(store: Store, fulfiller: Fulfiller, session: dict[str, Any]) 
         order = apply_order_change(store, OrderChange(session_id, change))
         try:
             fulfiller.fulfil_if_due(store, order)
-        except ApiError as exc:
+        except DomainError as exc:
             telemetry.logger().warning("success page could not fulfil", extra={"session_id": session_id,
                                                                               "code": exc.code})
         return store.get(order_key(session_id))
@@ -71,7 +71,7 @@ def reconcile(gateway: StripeGateway, store: Store, fulfiller: Fulfiller, *, sin
             continue
         try:
             outcome = process(event, store, fulfiller, lease_seconds=lease_seconds, source="reconcile")
-        except ApiError as exc:
+        except DomainError as exc:
             report.failed.append((event["id"], exc.code))
             continue
         if outcome == "applied":

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
-from ..errors import ApiError, StoreUnavailable
+from ..errors import Code, Conflict, Misconfigured, OperationFailed, StoreUnavailable
 from ..money import format_amount
-from ..store.base import Claim, Store
+from ..store.base import Claim, Store, release_after_failure
 from ..store.keys import order_key
 from .model import Order, due_for_fulfilment, public_view
 
@@ -25,16 +25,14 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 
-class FulfilmentFailed(ApiError):
-    status_code = 500
-    code = "fulfilment_failed"
+class FulfilmentFailed(OperationFailed):
+    code = Code.FULFILMENT_FAILED
 
 
-class FulfilmentBusy(ApiError):
+class FulfilmentBusy(Conflict):
     """Another invocation holds the order's fulfilment lease; retry after it ends."""
 
-    status_code = 409
-    code = "fulfilment_in_progress"
+    code = Code.FULFILMENT_IN_PROGRESS
 
 
 Action = Callable[[dict[str, Any]], None]
@@ -79,10 +77,10 @@ class Fulfiller:
                 action(view)
         except Exception as exc:
             # The seller's hook or SES failed: free the order so a retry runs the actions again.
-            store.release(key, token)
             telemetry.count("FulfilmentFailures")
             telemetry.logger().exception("fulfilment failed", extra={
                 "correlation_id": order["session_id"], "error": type(exc).__name__})
+            release_after_failure(store, key, token, correlation_id=order["session_id"])
             raise FulfilmentFailed("Fulfilment failed and will be retried.") from exc
         _persist(lambda: store.finish(key, token, now=now))
         telemetry.count("Fulfilments")
@@ -104,10 +102,24 @@ def _persist(write: Callable[[], None], attempts: int = 5, delay: float = 0.2) -
 
 
 def load_hook(spec: str) -> Action:
+    """The seller's function `FULFILLMENT_HOOK` names (`package.module:function`), imported now.
+
+    Whatever stops it loading is a setting to fix (`Misconfigured`, named), not an internal error. It is
+    loaded when the webhook, the success page or `reconcile` first builds the `Fulfiller`, and by
+    /api/health and `doctor`; never when settings are read: only importing the module proves it imports
+    (finding it does not: its own imports may fail), and a checkout request should not run the seller's code.
+    """
     module_name, _, attribute = spec.partition(":")
-    hook = getattr(importlib.import_module(module_name), attribute)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # the seller's module: a missing one, or anything its own import raises
+        raise Misconfigured(f"FULFILLMENT_HOOK cannot be imported ({type(exc).__name__}): check the module "
+                            "path and that the module is deployed with the functions") from exc
+    hook = getattr(module, attribute, None)
+    if hook is None:
+        raise Misconfigured("FULFILLMENT_HOOK names a function its module does not define")
     if not callable(hook):
-        raise TypeError(f"FULFILLMENT_HOOK {spec} is not callable")
+        raise Misconfigured("FULFILLMENT_HOOK names something that is not a function")
     return hook
 
 
@@ -124,9 +136,9 @@ class EmailReceipt:
         if not recipient:
             return
         if self._client is None:
-            import boto3
+            from .. import aws
 
-            self._client = boto3.client("ses", region_name=self.region or "us-east-1")
+            self._client = aws.client("ses", region=self.region)
         self._client.send_email(
             Source=self.sender,
             Destination={"ToAddresses": [recipient]},

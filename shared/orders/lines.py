@@ -3,8 +3,9 @@ recorded them in, so the webhook path knows them without calling Stripe back."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from .. import _json
 
 # Metadata key under which create-session records the line items, so the webhook path knows them
 # without calling Stripe back.
@@ -24,8 +25,10 @@ def line_items_of(session: dict[str, Any]) -> list[dict[str, Any]]:
     recorded = (session.get("metadata") or {}).get(ITEMS_METADATA_KEY)
     if recorded:
         try:
-            items = json.loads(recorded)
+            items = _json.loads(recorded.encode())
         except ValueError:
+            return []
+        if not isinstance(items, list):  # metadata anyone with the key can edit: not always what we wrote
             return []
         return [dict(item, currency=session.get("currency")) for item in items if isinstance(item, dict)]
     return []

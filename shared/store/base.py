@@ -9,6 +9,8 @@ import enum
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+from .. import telemetry
+
 Item = dict[str, Any]
 
 
@@ -56,3 +58,15 @@ class Store(Protocol):
 
     def increment(self, key: str, *, expires_at: int) -> int:
         """Add one to the item's counter, atomically; returns the new count."""
+
+
+def release_after_failure(store: Store, key: str, token: str, *, correlation_id: str,
+                          fields: Item | None = None) -> None:
+    """Free a lease after the work under it failed, without hiding that failure: should the release
+    fail too, it is logged and the caller re-raises the first error. The lease then runs out by itself,
+    and the retry after it claims the key. `fields` (why it failed) are set in the release's write."""
+    try:
+        store.release(key, token, fields=fields)
+    except Exception as exc:  # any: the work's failure, not this one, is what the caller must report
+        telemetry.logger().warning("lease not released", extra={
+            "correlation_id": correlation_id, "key_kind": key.split("#", 1)[0], "error": type(exc).__name__})

@@ -1,17 +1,16 @@
 """The one place that reaches DynamoDB.
 
-boto3 is imported and its client built on first use, never at import: the checkout path needs none.
+botocore is imported and its client built on first use, never at import: the checkout path needs none.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreUnavailable
+from .attributes import dump, load
 from .base import Claim, Item, VersionConflict
 from .keys import INDEXES, TTL_ATTRIBUTE, index_attributes, table_definition
 
@@ -36,19 +35,16 @@ class DynamoStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
+            from .. import aws
 
-            # Short timeouts and few retries: a webhook that cannot store should fail fast with a
-            # 5xx, and Stripe's own retries (for three days) take it from there.
-            config = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 3})
-            self._client = boto3.client("dynamodb", endpoint_url=self._endpoint_url,
-                                        region_name=self._region or "us-east-1", config=config)
+            # Short timeouts and few retries (aws.client's defaults): a webhook that cannot store should
+            # fail fast with a 5xx, and Stripe's own retries (for three days) take it from there.
+            self._client = aws.client("dynamodb", endpoint_url=self._endpoint_url, region=self._region)
         return self._client
 
     def get(self, key: str) -> Item | None:
         response = self._call("get_item", TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
-        return _load(response["Item"]) if "Item" in response else None
+        return load(response["Item"]) if "Item" in response else None
 
     def put(self, key: str, item: Item, *, expected_version: int) -> None:
         body = {**item, **index_attributes(key, item), "pk": key, "version": expected_version + 1}
@@ -56,7 +52,7 @@ class DynamoStore:
             condition, values = "attribute_not_exists(pk)", {}
         else:
             condition, values = "version = :v", {":v": {"N": str(expected_version)}}
-        self._conditional("put_item", VersionConflict, TableName=self.table, Item=_dump(body),
+        self._conditional("put_item", VersionConflict, TableName=self.table, Item=dump(body),
                           ConditionExpression=condition, **({"ExpressionAttributeValues": values} if values else {}))
 
     def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
@@ -79,7 +75,7 @@ class DynamoStore:
                        ConditionExpression=condition, ExpressionAttributeValues=values,
                        ReturnValuesOnConditionCheckFailure="ALL_OLD", **_names(names))
         except _ConditionFailed as failed:
-            old = _load(failed.item) if failed.item else None
+            old = load(failed.item) if failed.item else None
             if old is None:
                 if create:
                     raise StoreUnavailable("The claim failed without a reason; retry.") from None
@@ -96,7 +92,7 @@ class DynamoStore:
                        ExpressionAttributeValues={":now": {"N": str(now)}, ":one": {"N": "1"}},
                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except _ConditionFailed as failed:
-            old = _load(failed.item) if failed.item else None
+            old = load(failed.item) if failed.item else None
             return Claim.DONE if old and old.get("done_at") is not None else Claim.IN_PROGRESS
         return Claim.CLAIMED
 
@@ -108,9 +104,9 @@ class DynamoStore:
             "update_item", TableName=self.table, Key={"pk": {"S": key}},
             UpdateExpression=f"SET {assignments}, version = if_not_exists(version, :zero) + :one",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={**_dump(values), ":zero": {"N": "0"}, ":one": {"N": "1"}},
+            ExpressionAttributeValues={**dump(values), ":zero": {"N": "0"}, ":one": {"N": "1"}},
             ReturnValues="ALL_NEW")
-        return _load(response["Attributes"])
+        return load(response["Attributes"])
 
     def finish(self, key: str, token: str, *, now: int, fields: Item | None = None) -> None:
         assigned, names, values = _assignments(fields or {})
@@ -139,7 +135,7 @@ class DynamoStore:
         page = self._query_page(TableName=self.table, IndexName=index, Limit=limit, ScanIndexForward=False,
                                 KeyConditionExpression="#h = :h", ExpressionAttributeNames={"#h": hash_key},
                                 ExpressionAttributeValues={":h": {"S": partition}})
-        return [_load(item) for item in page.get("Items", [])]
+        return [load(item) for item in page.get("Items", [])]
 
     def query_range(self, index: str, partition: str, *, start: str = "",
                     attributes: Sequence[str] | None = None) -> Iterator[Item]:
@@ -158,7 +154,7 @@ class DynamoStore:
             request["Limit"] = self.page_size
         while True:  # a page is at most 1 MB; LastEvaluatedKey says where the next one starts
             page = self._query_page(**request)
-            yield from (_load(item) for item in page.get("Items", []))
+            yield from (load(item) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -168,7 +164,7 @@ class DynamoStore:
 
         botocore parses every attribute value through its generic shape parser, some 10 µs each: a report
         over 50,000 orders spent three quarters of its time there. A successful Query's body is kept as
-        it came instead (`_keep_raw_query`) and decoded in one pass by `_load`; errors are parsed as usual.
+        it came instead (`_keep_raw_query`) and decoded in one pass by `attributes.load`; errors are parsed as usual.
         """
         if not self._raw_queries:
             self.client.meta.events.register("before-parse.dynamodb.Query", _keep_raw_query,
@@ -225,7 +221,7 @@ class DynamoStore:
 def _assignments(fields: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
     """`#a0 = :a0, …` for an update expression, with its names and (serialised) values."""
     names = {f"#a{i}": name for i, name in enumerate(fields)}
-    values = _dump({f":a{i}": value for i, value in enumerate(fields.values())})
+    values = dump({f":a{i}": value for i, value in enumerate(fields.values())})
     return ", ".join(f"#a{i} = :a{i}" for i in range(len(fields))), names, values
 
 
@@ -240,70 +236,9 @@ class _ConditionFailed(Exception):
         self.item = item
 
 
-def _dump(item: Item) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return {k: serializer.serialize(_numbers(v)) for k, v in item.items()}
-
-
-def _numbers(value: Any) -> Any:
-    # boto3 takes Decimal, not float; Stripe sends integers, but a float must not fail a write.
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_numbers(v) for v in value]
-    return value
-
-
 def _keep_raw_query(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
     # botocore merges `customized_response_dict` into what it parsed: here, the body as it came, with
     # nothing left for its parser to do.
     if response_dict.get("status_code") == 200:
         customized_response_dict["RawBody"] = response_dict["body"]
         response_dict["body"] = b"{}"
-
-
-def _load(item: dict[str, Any]) -> Item:
-    return {k: _decode(v) for k, v in item.items()}
-
-
-def _decode(value: dict[str, Any]) -> Any:
-    """One attribute value, from DynamoDB's form (`{"N": "12"}`) to ours; as botocore hands it over, or raw.
-
-    Numbers come back as text: nearly everything we store is an integer, anything else a float.
-    """
-    ((kind, data),) = value.items()
-    if kind == "S" or kind == "BOOL":
-        return data
-    if kind == "N":
-        return _number(data)
-    if kind == "M":
-        return {k: _decode(v) for k, v in data.items()}
-    if kind == "L":
-        return [_decode(v) for v in data]
-    if kind == "NULL":
-        return None
-    if kind == "SS":
-        return set(data)
-    if kind == "NS":
-        return {_number(n) for n in data}
-    if kind == "B":
-        return _bytes(data)
-    if kind == "BS":
-        return {_bytes(b) for b in data}
-    raise ValueError(f"unknown DynamoDB type {kind}")
-
-
-def _number(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        number = Decimal(text)
-        return int(number) if number == number.to_integral_value() else float(number)
-
-
-def _bytes(data: str | bytes) -> bytes:
-    return base64.b64decode(data) if isinstance(data, str) else data  # raw JSON carries base64

@@ -10,16 +10,16 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 
 from .. import __version__, telemetry
-from ..errors import ApiError, Misconfigured
+from ..errors import Code, DomainError, InvalidRequest, InvalidSignature, Misconfigured
+from . import routes as paths
 from .bodies import read_body, read_purchase
+from .errors import HTTP_CODES, error_body, headers_of, status_of
 from .services import Services
 
 CHECKOUT_BODY_LIMIT = 16 * 1024
-API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/create-portal-session", "/api/config",
-              "/api/webhook", "/api/health")
 
 
 def create_app(services: Services | None = None, *, static_dir: str | None = None) -> Starlette:
@@ -95,8 +95,11 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         payload = await read_body(request, MAX_BODY)
         try:
             event = parse_event(payload, request.headers.get("stripe-signature"), secrets)
-        except ApiError as exc:
-            telemetry.count("InvalidSignatures" if exc.code == "invalid_signature" else "InvalidPayloads")
+        except InvalidSignature:
+            telemetry.count("InvalidSignatures")
+            raise
+        except InvalidRequest:
+            telemetry.count("InvalidPayloads")
             raise
         telemetry.count("EventsReceived")
         outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
@@ -111,15 +114,22 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         from ..settings import _KNOWN, Settings
 
         body: dict[str, Any] = {"status": "ok", "version": __version__}
+        problems: list[str] = []
         try:
             settings = services.settings
         except Misconfigured as exc:
-            body.update(status="misconfigured", problems=exc.message.split("; "))
-            settings = Settings(present=())
+            problems, settings = exc.message.split("; "), Settings(present=())
+        if settings.fulfillment_hook:
+            try:
+                _ = services.fulfiller  # loads FULFILLMENT_HOOK, as the first paid order would
+            except Misconfigured as exc:
+                problems.append(exc.message)
+        if problems:
+            body.update(status="misconfigured", problems=problems)
         body["settings"] = {"present": list(settings.present),
                             "missing": [name for name in _KNOWN if name not in settings.present]}
-        if settings.stripe_secret_key is not None:
-            body["stripe_mode"] = "live" if settings.is_live else "test"
+        if settings.stripe_mode is not None:
+            body["stripe_mode"] = settings.stripe_mode
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     async def preflight(request: Request) -> Response:
@@ -131,40 +141,42 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         return Response(status_code=204, headers=headers)
 
     routes: list[BaseRoute] = [
-        Route("/api/create-checkout-session", create_checkout_session, methods=["POST"]),
-        Route("/api/create-checkout-session", preflight, methods=["OPTIONS"]),
-        Route("/api/checkout-session", checkout_session, methods=["GET"]),
-        Route("/api/checkout-session", preflight, methods=["OPTIONS"]),
-        Route("/api/create-portal-session", create_portal_session, methods=["POST"]),
-        Route("/api/create-portal-session", preflight, methods=["OPTIONS"]),
-        Route("/api/config", config, methods=["GET"]),
-        Route("/api/webhook", webhook, methods=["POST"]),
-        Route("/api/health", health, methods=["GET"]),
+        Route(paths.CREATE_CHECKOUT_SESSION, create_checkout_session, methods=["POST"]),
+        Route(paths.CREATE_CHECKOUT_SESSION, preflight, methods=["OPTIONS"]),
+        Route(paths.CHECKOUT_SESSION, checkout_session, methods=["GET"]),
+        Route(paths.CHECKOUT_SESSION, preflight, methods=["OPTIONS"]),
+        Route(paths.CREATE_PORTAL_SESSION, create_portal_session, methods=["POST"]),
+        Route(paths.CREATE_PORTAL_SESSION, preflight, methods=["OPTIONS"]),
+        Route(paths.CONFIG, config, methods=["GET"]),
+        Route(paths.WEBHOOK, webhook, methods=["POST"]),
+        Route(paths.HEALTH, health, methods=["GET"]),
     ]
     if static_dir is not None:
-        routes.append(Mount("/", app=_pages(static_dir, services)))
+        # Under /api the API answers alone, as deployed, where no files share its paths: a wrong method is a
+        # JSON 405 with Allow, an unknown path a JSON 404, never the static 404 page.
+        api_alone = Router(routes=list(routes))
+        routes += [Route("/api", api_alone), Route("/api/{path:path}", api_alone),
+                   Mount("/", app=_pages(static_dir, services))]
 
-    async def on_api_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        if exc.status_code >= 500:
+    async def on_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
+        status = status_of(exc)
+        if status >= 500:
             telemetry.logger().warning("request failed", extra={"path": request.url.path, "code": exc.code})
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(error_body(exc.code, exc.message), status_code=status, headers=headers_of(exc))
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        codes = {404: "not_found", 405: "method_not_allowed"}
-        code = codes.get(exc.status_code, "http_error")
-        body = {"error": {"code": code, "message": exc.detail}}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        code = HTTP_CODES.get(exc.status_code, Code.HTTP_ERROR)
+        return JSONResponse(error_body(code, exc.detail), status_code=exc.status_code, headers=exc.headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Never a traceback or an exception's text in a response: it could quote a payload.
         telemetry.logger().exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse({"error": {"code": "internal_error", "message": "Something went wrong; please retry."}},
-                            status_code=500)
+        return JSONResponse(error_body(Code.INTERNAL_ERROR, "Something went wrong; please retry."), status_code=500)
 
     return Starlette(routes=routes, middleware=[Middleware(FlushMetrics)], exception_handlers={
-        ApiError: on_api_error, HTTPException: on_http_error, Exception: on_unexpected})
+        DomainError: on_error, HTTPException: on_http_error, Exception: on_unexpected})
 
 
 class FlushMetrics:

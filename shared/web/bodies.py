@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from .. import _json
-from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..errors import Code, InvalidRequest
+from .errors import PayloadTooLarge, UnsupportedMediaType
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -40,11 +41,11 @@ async def read_purchase(request: Request, limit: int) -> tuple[dict[str, Any], b
         try:
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)), True
         except (UnicodeDecodeError, ValueError):
-            raise BadRequest("The form body could not be read.", code="invalid_form") from None
+            raise InvalidRequest("The form body could not be read.", code=Code.INVALID_FORM) from None
     try:
         data = _json.loads(body)
     except ValueError:  # UnicodeDecodeError included
-        raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
+        raise InvalidRequest("The body is not valid JSON.", code=Code.INVALID_JSON) from None
     if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.", code="invalid_json")
+        raise InvalidRequest("The body must be a JSON object.", code=Code.INVALID_JSON)
     return data, False

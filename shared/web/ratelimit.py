@@ -11,14 +11,14 @@ import hashlib
 import time
 
 from .. import telemetry
-from ..errors import StoreUnavailable, TooManyRequests
+from ..errors import RateLimited, StoreUnavailable
 from ..settings import RateLimit
 from ..store.base import Store
 from ..store.keys import rate_key
 
 
 def check(limit: RateLimit, store: Store, client: str, *, now: float | None = None) -> None:
-    """Count this request; raise 429 with `Retry-After` when the client is over its limit."""
+    """Count this request; raise `RateLimited` with the seconds to wait when the client is over its limit."""
     now = time.time() if now is None else now
     window = int(now) // limit.seconds * limit.seconds
     client_hash = hashlib.sha256(client.encode()).hexdigest()[:24]
@@ -31,8 +31,8 @@ def check(limit: RateLimit, store: Store, client: str, *, now: float | None = No
     if count > limit.requests:
         telemetry.count("RateLimited")
         retry_after = max(1, window + limit.seconds - int(now))
-        raise TooManyRequests("Too many checkout attempts; please wait a moment and try again.",
-                              headers={"Retry-After": str(retry_after)})
+        raise RateLimited("Too many checkout attempts; please wait a moment and try again.",
+                          retry_after=retry_after)
 
 
 def client_address(headers: dict[str, str], peer: str | None, trusted_header: str | None) -> str:

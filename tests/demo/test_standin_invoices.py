@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.standin import StripeStandIn
+from shared.demo.standin import StripeStandIn
 
 DAY = 24 * 3600
 
@@ -41,6 +41,11 @@ def _change(plans: dict[str, Any], **details: Any) -> Any:
     return {"items": [{"id": item, "price": plans["pro"]["id"]}], **details}
 
 
+def _proration(line: stripe.InvoiceLineItem) -> bool | None:
+    details = line.parent.subscription_item_details if line.parent else None
+    return details.proration if details else None
+
+
 def test_preview_prorates_at_the_proration_date(
     client: stripe.StripeClient, plans: dict[str, Any]
 ) -> None:
@@ -57,7 +62,7 @@ def test_preview_prorates_at_the_proration_date(
     )
     amounts = [line.amount for line in preview.lines.data]
     assert amounts == [-500, 1500] and preview.total == preview.amount_due == 1000
-    assert all(line.parent.subscription_item_details.proration for line in preview.lines.data)
+    assert all(_proration(line) for line in preview.lines.data)
     assert preview.id.startswith("upcoming_in_")
 
 
@@ -72,7 +77,7 @@ def test_preview_of_the_next_invoice_adds_the_new_price_for_the_next_period(
     )
     [line] = preview.lines.data
     assert (line.amount, line.description) == (3000, "1 × Pro")
-    assert not line.parent.subscription_item_details.proration
+    assert _proration(line) is False
     period_end = plans["sub"]["items"]["data"][0]["current_period_end"]
     assert preview.next_payment_attempt == period_end == line.period.start
 
@@ -119,6 +124,7 @@ def test_a_plan_change_that_always_invoices_bills_and_charges_the_prorations(
     assert updated["items"].data[0].price.id == plans["pro"]["id"]
     assert updated["items"].data[0].plan.amount == 3000
     invoice = updated.latest_invoice
+    assert isinstance(invoice, stripe.Invoice)
     assert (invoice.status, invoice.billing_reason, invoice.amount_paid) == ("paid", "subscription_update", 2000)
     assert standin.invoices[invoice.id]["status"] == "paid"
 
@@ -135,6 +141,7 @@ def test_paying_an_invoice_follows_the_customers_card(
     standin.set_card(customer, "declines", decline_code="expired_card")
     with pytest.raises(stripe.CardError) as declined:
         client.v1.invoices.pay(invoice["id"])
+    assert declined.value.error is not None
     assert declined.value.code == "card_declined" and declined.value.error.decline_code == "expired_card"
     assert declined.value.user_message == "Your card has expired."
 
@@ -160,7 +167,7 @@ def test_customer_search_finds_an_exact_email_and_refuses_other_queries(
     standin.add_customer(email="ada@example.org")
     quoted = standin.add_customer(email="o'hara@example.com")
     found = client.v1.customers.search(params={"query": "email:'ada@example.com'"})
-    assert [c.id for c in found.data] == [ada["id"]] and found.object == "search_result"
+    assert [c.id for c in found.data] == [ada["id"]] and found["object"] == "search_result"
     assert [c.id for c in client.v1.customers.search(params={"query": r"email:'o\'hara@example.com'"}).data] == [
         quoted["id"]
     ]

@@ -85,7 +85,7 @@ def search_customers(call: Call) -> JSON:
     if match is None:
         raise StripeError(
             "The stand-in's customer search understands one clause, email:'someone@example.com'; "
-            "extend tests/standin if a test needs more.",
+            "extend shared/demo/standin if a test needs more.",
             param="query",
         )
     email = re.sub(r"\\(.)", r"\1", match.group(2))
