@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Code, InvalidRequest
+from ..money import session_amounts
 from ..orders.lines import ITEMS_METADATA_KEY, line_items_of
 from .prices import Price, PriceCatalog
 from .stripe_api import StripeGateway
@@ -106,15 +107,22 @@ def check_session_id(value: str | None) -> str:
 
 
 def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, Any]:
-    """What the success page shows: Stripe's view of the session, and ours of the order."""
+    """What the success page shows: Stripe's view of the session, and ours of the order. The totals are
+    the seller's; `presentment_*` is what the buyer paid in their own currency (Adaptive Pricing), or null."""
     details = session.get("customer_details") or {}
+    amounts = session_amounts(session)
+    presentment = amounts.get("presentment") or (order or {}).get("presentment") or {}
+    if presentment.get("currency") == amounts["currency"]:
+        presentment = {}  # paid in the seller's currency: nothing more to show
     return {
         "id": session["id"],
         "status": session.get("status"),
         "payment_status": session.get("payment_status"),
         "mode": session.get("mode"),
-        "amount_total": session.get("amount_total"),
-        "currency": session.get("currency"),
+        "amount_total": amounts["amount_total"],
+        "currency": amounts["currency"],
+        "presentment_amount": presentment.get("amount"),
+        "presentment_currency": presentment.get("currency"),
         "customer_email": details.get("email") or session.get("customer_email"),
         "line_items": [
             {k: item.get(k) for k in ("description", "quantity", "amount_total", "currency")}

@@ -15,9 +15,16 @@ from typing import Any
 
 from .. import _json, telemetry
 from ..errors import Code, Conflict, InvalidRequest
-from ..orders.changes import OrderChange, PaymentChange, SubscriptionChange
-from ..orders.fulfilment import Fulfiller
-from ..orders.records import apply_order_change, apply_payment_change, apply_subscription_change
+from ..orders.changes import InvoiceLink, OrderChange, PaymentChange, SubscriptionChange
+from ..orders.fulfilment import Fulfiller, persist
+from ..orders.notices import subscription_notice
+from ..orders.records import (
+    Reached,
+    apply_invoice_link,
+    apply_order_change,
+    apply_payment_change,
+    apply_subscription_change,
+)
 from ..settings import Secret
 from ..store.base import Claim, Store, release_after_failure
 from ..store.keys import event_key
@@ -77,14 +84,14 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
     if claim is Claim.IN_PROGRESS:
         raise EventInProgress("This event is being processed by another request; retry shortly.")
     try:
-        order = _apply(store, decision)
-        if order is not None:
-            fulfiller.fulfil_if_due(store, order, now=now)
+        for reached in _apply(store, decision, fulfiller):
+            fulfiller.settle(store, reached, now=now)
     except Exception as exc:
         _failed(event, exc)
         release_after_failure(store, key, token, correlation_id=event["id"])
         raise
-    store.finish(key, token, now=now)
+    # The seller's notice hook may have run under this claim: losing this write would run it again.
+    persist(lambda: store.finish(key, token, now=now))
     telemetry.count("EventsApplied")
     return "applied"
 
@@ -95,11 +102,18 @@ def _failed(event: dict[str, Any], exc: Exception) -> None:
         "correlation_id": event["id"], "event_type": event["type"], "error": type(exc).__name__})
 
 
-def _apply(store: Store, decision: Decision) -> dict[str, Any] | None:
+def _apply(store: Store, decision: Decision, fulfiller: Fulfiller) -> list[Reached]:
+    """Store the decision; the records it reached, to fulfil or tell of."""
     if isinstance(decision, OrderChange):
-        return apply_order_change(store, decision)
+        return [("order", apply_order_change(store, decision))]
     if isinstance(decision, PaymentChange):
         return apply_payment_change(store, decision)
+    if isinstance(decision, InvoiceLink):
+        return apply_invoice_link(store, decision)
     if isinstance(decision, SubscriptionChange):
-        apply_subscription_change(store, decision)
-    return None
+        subscription, reached = apply_subscription_change(store, decision)
+        if decision.notice is not None:
+            # Told under this event's claim: the ledger makes it once.
+            fulfiller.tell(subscription_notice(decision.notice, subscription))
+        return reached
+    return []
