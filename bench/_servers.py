@@ -22,9 +22,9 @@ def main() -> int:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB request
+    from shared.demo.standin import StripeStandIn
     from shared.store.dynamo import DynamoStore
     from tests.dynamo_server import LocalDynamo
-    from tests.standin import StripeStandIn
 
     standin = StripeStandIn().start()
     price = standin.add_price(unit_amount=1500, product_name="Bench T-shirt", id="price_bench_tshirt")

@@ -16,10 +16,13 @@ import re
 import sys
 from pathlib import Path
 
+# The build runs this file by path, so the checkout's root is not on sys.path until we put it there;
+# shared/web/routes.py imports nothing, so this stays standard library only.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from shared.web.routes import API_ROUTES  # noqa: E402
+
 VARIABLE = "STATIC_CHECKOUT_API_URL"
-# Must match shared.web.app.API_ROUTES (tests/test_platforms.py checks it).
-API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/create-portal-session", "/api/config",
-              "/api/webhook", "/api/health")
 BEGIN, END = "# static-checkout: begin (written at build by scripts/netlify_redirects.py)", "# static-checkout: end"
 _URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$|^http://(localhost|127\.0\.0\.1)(:\d+)?(/[^\s?#]*)?$")
 

@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Misconfigured
-
-_SECRET_KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{6,}$")
-_WEBHOOK_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=_-]{6,}$")
-_PRICE_REF = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
+from .stripe_ids import PRICE_REF, PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, Mode, key_mode
 
 _HINTS = {
     "STRIPE_SECRET_KEY": "set it to your secret key (sk_test_… or sk_live_…) from the Stripe Dashboard, "
@@ -102,20 +99,21 @@ class Settings:
         problems: list[str] = []
 
         key = get("STRIPE_SECRET_KEY")
-        if key is not None and not _SECRET_KEY.match(key):
+        if key is not None and not SECRET_KEY.fullmatch(key):
             problems.append(f"STRIPE_SECRET_KEY is not a Stripe secret key: {_HINTS['STRIPE_SECRET_KEY']}")
         if key is not None and key.startswith("pk_"):
             problems.append("STRIPE_SECRET_KEY holds a publishable key (pk_…): use the secret key (sk_…)")
 
         publishable = get("STRIPE_PUBLISHABLE_KEY")
-        if publishable is not None and not re.match(r"^pk_(test|live)_[A-Za-z0-9_]{6,}$", publishable):
+        if publishable is not None and not PUBLISHABLE_KEY.fullmatch(publishable):
             problems.append("STRIPE_PUBLISHABLE_KEY must be a publishable key (pk_test_… or pk_live_…), "
                             "needed only for embedded Checkout")
-        if publishable and key and publishable.split("_")[1] != key.split("_")[1]:
+        publishable_mode, secret_mode = key_mode(publishable or ""), key_mode(key or "")
+        if publishable_mode and secret_mode and publishable_mode != secret_mode:
             problems.append("STRIPE_PUBLISHABLE_KEY and STRIPE_SECRET_KEY are from different modes (test and live)")
 
         hooks = _split(get("STRIPE_WEBHOOK_SECRET") or "")
-        if any(not _WEBHOOK_SECRET.match(s) for s in hooks):
+        if any(not WEBHOOK_SECRET.fullmatch(s) for s in hooks):
             problems.append("STRIPE_WEBHOOK_SECRET has a value that is not a signing secret: "
                             + _HINTS["STRIPE_WEBHOOK_SECRET"])
 
@@ -131,7 +129,7 @@ class Settings:
             prices = _split(raw_prices)
             if "*" in prices and len(prices) > 1:
                 problems.append("ALLOWED_PRICES mixes * with a list: write either * alone or the list of prices")
-            elif not prices or any(p != "*" and not _PRICE_REF.match(p) for p in prices):
+            elif not prices or any(p != "*" and not PRICE_REF.fullmatch(p) for p in prices):
                 problems.append("ALLOWED_PRICES has an entry that is not a price ID or lookup key: "
                                 + _HINTS["ALLOWED_PRICES"])
 
@@ -184,8 +182,9 @@ class Settings:
         return value
 
     @property
-    def is_live(self) -> bool:
-        return self.stripe_secret_key is not None and "_live_" in self.stripe_secret_key.reveal()
+    def stripe_mode(self) -> Mode | None:
+        """`test` or `live`, as the secret key says; None without one."""
+        return key_mode(self.stripe_secret_key.reveal()) if self.stripe_secret_key is not None else None
 
 
 def _number(raw: str | None, name: str, default: float, problems: list[str]) -> float:

@@ -69,7 +69,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def standin():
-    from tests.standin import StripeStandIn
+    from shared.demo.standin import StripeStandIn
 
     server = StripeStandIn()
     server.start()

@@ -13,7 +13,7 @@ from typing import Any
 from shared.events.signature import sign
 from shared.store.base import Claim, VersionConflict
 
-FIXTURES = json.loads((Path(__file__).resolve().parent / "standin" / "fixtures3.json").read_text())["resources"]
+FIXTURES = json.loads((Path(__file__).parents[1] / "shared/demo/standin/fixtures3.json").read_text())["resources"]
 
 
 class MemoryStore:

@@ -167,7 +167,9 @@ def test_success_page_data_for_a_paid_session_records_and_fulfils(client, standi
     assert body["amount_total"] == 2 * catalog["tshirt"]["unit_amount"] and body["currency"] == "usd"
     assert body["customer_email"] == "ada@example.com"
     assert body["line_items"] == [{"description": "T-shirt", "quantity": 2,
-                                   "amount_total": 2 * catalog["tshirt"]["unit_amount"], "currency": "usd"}]
+                                   "amount_total": 2 * catalog["tshirt"]["unit_amount"], "currency": "usd",
+                                   "currency_exponent": 2}]
+    assert body["currency_exponent"] == 2
     assert body["order_status"] == "paid" and body["fulfilled"] is True
     assert hook.calls == [session_id]
     assert client.get("/api/checkout-session", params={"session_id": session_id}).json()["fulfilled"] is True

@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from shared.cli.serve import PUBLIC_DIR
 from shared.orders.fulfilment import Fulfiller
@@ -24,13 +25,15 @@ pytestmark = pytest.mark.browser
 PUBLISHABLE_KEY = "pk_test_51PublishableKeyForTests"
 
 # Stripe.js cannot be fetched here; this stands in for it at its real address, and records how our
-# script drives it: the key it was given, and the client secret of the session it mounts.
+# script drives it: the key it was given, and the client secret of the session it mounts. A test that
+# sets window.__holdCheckout (a promise) keeps the form from arriving until it resolves.
 FAKE_STRIPE_JS = """
 window.Stripe = function (key) {
   window.__stripeKey = key;
   return {
     createEmbeddedCheckoutPage: async function (options) {
       const secret = await options.fetchClientSecret();
+      if (window.__holdCheckout) await window.__holdCheckout;
       return {
         mount: function (el) {
           const box = typeof el === 'string' ? document.querySelector(el) : el;
@@ -93,6 +96,17 @@ def new_page(browser, **context):
     return page
 
 
+def add_button(page, label: str, attributes: dict[str, str]) -> None:
+    """A button the seller added after the page loaded, bound through the script's public API."""
+    page.evaluate("""([label, attributes]) => {
+        const b = document.createElement('button');
+        b.textContent = label;
+        Object.keys(attributes).forEach(name => b.setAttribute(name, attributes[name]));
+        document.querySelector('main').appendChild(b);
+        window.StaticCheckout.bind(b);
+    }""", [label, attributes])
+
+
 def test_buy_button_lands_on_stripe_checkout(browser, site, standin):
     page = new_page(browser)
     response = page.goto(site.url + "/")
@@ -118,14 +132,7 @@ def test_buy_works_with_javascript_off(browser, site, standin):
 def test_a_refused_purchase_shows_the_error_next_to_the_button(browser, site):
     page = new_page(browser)
     page.goto(site.url + "/")
-    # A button the seller added later, bound through the script's public API.
-    page.evaluate("""() => {
-        const b = document.createElement('button');
-        b.textContent = 'Buy the secret thing';
-        b.setAttribute('data-price-id', 'price_not_listed');
-        document.querySelector('main').appendChild(b);
-        window.StaticCheckout.bind(b);
-    }""")
+    add_button(page, "Buy the secret thing", {"data-price-id": "price_not_listed"})
     page.click("button[data-price-id=price_not_listed]")
     message = page.locator("button[data-price-id=price_not_listed] + .stripe-checkout-error")
     message.wait_for()
@@ -149,6 +156,96 @@ def test_embedded_checkout_mounts_stripes_form_in_the_page(browser, site, standi
     assert page.evaluate("window.__stripeKey") == PUBLISHABLE_KEY
     assert page.url == site.url + "/"  # the buyer stays on the seller's page
     assert page.violations == []
+
+
+def with_fake_stripe_js(page):
+    page.route("https://js.stripe.com/v3/", lambda route: route.fulfill(
+        status=200, content_type="application/javascript", body=FAKE_STRIPE_JS))
+    return page
+
+
+def test_embedded_button_says_it_is_loading_checkout_not_redirecting(browser, site):
+    page = with_fake_stripe_js(new_page(browser))
+    page.goto(site.url + "/")
+    # Not the promise itself as the expression's value: evaluate() would wait for it.
+    page.evaluate("() => { window.__holdCheckout = new Promise(r => { window.__releaseCheckout = r; }); }")
+    button = page.locator("button[data-price-id=price_poster]")
+    button.click()
+    expect(button).to_have_text("Loading checkout\u2026")  # it stays so until Stripe's form is let through
+    assert button.get_attribute("aria-busy") == "true" and button.is_disabled()
+    page.evaluate("() => window.__releaseCheckout()")
+    page.locator("#embedded-checkout[data-client-secret]").wait_for()
+    expect(button).to_be_enabled()
+    assert button.text_content() == "Buy" and button.get_attribute("aria-busy") is None
+
+
+def test_hosted_button_says_redirecting(browser, site, standin):
+    page = new_page(browser)
+    page.goto(site.url + "/")
+    held = []
+    page.route("**/api/create-checkout-session", lambda route: held.append(route))  # held until we let it go
+    button = page.locator("button[data-price-id=price_tshirt]")
+    button.click()
+    expect(button).to_have_text("Redirecting\u2026")
+    assert button.is_disabled()
+    held[0].continue_()
+    page.wait_for_url(f"{standin.url}/c/pay/cs_test_*")
+
+
+def test_embedded_checkout_takes_the_focus_when_it_mounts(browser, site):
+    page = with_fake_stripe_js(new_page(browser))
+    page.goto(site.url + "/")
+    page.focus("button[data-price-id=price_poster]")
+    page.keyboard.press("Enter")
+    page.locator("#embedded-checkout[data-client-secret]").wait_for()
+    expect(page.locator("#embedded-checkout")).to_be_focused()
+    assert page.get_attribute("#embedded-checkout", "tabindex") == "-1"  # focusable by script, not a tab stop
+    assert page.get_attribute("#embedded-checkout", "aria-label") == "Checkout"
+
+
+def test_embedded_checkout_in_a_box_of_its_own_is_named_and_takes_the_focus(browser, site):
+    page = with_fake_stripe_js(new_page(browser))
+    page.goto(site.url + "/")
+    # A seller's embedded button with no container named: the script adds one after the button.
+    add_button(page, "Buy a poster here", {"data-price-id": "price_poster", "data-ui-mode": "embedded",
+                                           "id": "own-box"})
+    page.click("#own-box")
+    box = page.locator("#stripe-embedded-checkout[data-client-secret]")
+    box.wait_for()
+    expect(box).to_be_focused()
+    assert box.get_attribute("role") == "region" and box.get_attribute("aria-label") == "Checkout"
+    assert box.get_attribute("tabindex") == "-1"
+
+
+def test_a_refused_purchase_gives_the_focus_back_to_the_button(browser, site):
+    page = new_page(browser)
+    page.goto(site.url + "/")
+    add_button(page, "Buy the secret thing", {"data-price-id": "price_not_listed"})
+    page.focus("button[data-price-id=price_not_listed]")
+    page.keyboard.press("Enter")
+    page.locator("button[data-price-id=price_not_listed] + .stripe-checkout-error").wait_for()
+    expect(page.locator("button[data-price-id=price_not_listed]")).to_be_focused()
+    # Enter again retries from where the buyer is, and the message stays tied to the button.
+    described = page.get_attribute("button[data-price-id=price_not_listed]", "aria-describedby")
+    assert described and page.locator(f"#{described}").text_content()
+
+
+def test_success_page_scales_amounts_by_the_exponent_the_api_gives(browser, site, standin):
+    import stripe
+
+    # A zero-decimal currency: 1000 in JPY's minor unit is ¥1,000, not ¥10.00.
+    price = standin.add_price(unit_amount=1000, currency="jpy", product_name="Tenugui")
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": standin.url}, max_network_retries=0)
+    session = client.v1.checkout.sessions.create(params={
+        "mode": "payment", "line_items": [{"price": price["id"], "quantity": 1}],
+        "success_url": site.url + "/success.html?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": site.url + "/cancel.html"})
+    standin.complete_session(session.id, payment_status="paid", email="yuki@example.com")
+    page = new_page(browser)
+    page.goto(f"{site.url}/success.html?session_id={session.id}")
+    page.wait_for_selector("#order[aria-busy=false]")
+    assert page.text_content("#order-total") == "\u00a51,000"
+    assert page.locator("#order-items tr td").all_text_contents()[2] == "\u00a51,000"
 
 
 def test_subscription_success_page_opens_the_customer_portal(browser, site, standin):

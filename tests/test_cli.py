@@ -123,9 +123,10 @@ def test_serve_starts_from_a_fresh_clone_with_placeholder_keys(tmp_path):
                 break
         output = "".join(lines)
         assert "embedded DynamoDB-compatible server" in output, output
-        assert "placeholder" in output and "sk_test_" in output
+        assert "placeholder" in output and "sk_test_" in output and "./dev serve --demo" in output
         page = httpx.get(f"http://127.0.0.1:{port}/")
         assert page.status_code == 200 and "data-price-id" in page.text
+        assert "Demo — no real payments" not in page.text  # the banner is the demo's alone
         assert "content-security-policy" in page.headers
         health = httpx.get(f"http://127.0.0.1:{port}/api/health").json()
         assert health["status"] == "ok" and "STRIPE_SECRET_KEY" in health["settings"]["present"]

@@ -706,6 +706,6 @@ def test_signed_refund_of_an_infinite_amount_is_400_not_500():
 
 
 def test_signed_session_with_a_fractional_amount_is_not_500_on_dynamodb(fuzz_table):
-    # boto3's TypeSerializer refused floats (TypeError, not a StoreUnavailable): shared/store.py:_dump (fixed).
+    # boto3's TypeSerializer refused floats (TypeError, not a StoreUnavailable): now shared/store/attributes.py (fixed).
     deliver_signed(fuzz_table, {"id": f"evt_{uuid.uuid4().hex}", "type": "checkout.session.completed", "created": 0,
                                 "data": {"object": {"id": "cs_test_fraction", "amount_total": 12.5}}}, "regression")

@@ -89,6 +89,16 @@ def test_the_deployed_entry_points_never_import_the_command_line():
             assert not any(layer_of(name) == "cli" for name in imports_of(path) if name != "shared"), path
 
 
+def test_nothing_imports_the_demo_but_python_m_shared():
+    """The demo (the Stripe stand-in with it) is a local tool above every layer: no module of shared/ outside it,
+    and no deployed entry point, imports it. `python -m shared` alone hands it to the command line."""
+    importers = [path for path in [*shared_modules(), *(p for f in ENTRY_POINTS for p in (ROOT / f).rglob("*.py"))]
+                 if not path.is_relative_to(SHARED / "demo") and path != SHARED / "__main__.py"
+                 and any(layer_of(name) == "demo" for name in imports_of(path) if name != "shared")]
+    assert importers == []
+    assert any(layer_of(name) == "demo" for name in imports_of(SHARED / "__main__.py"))  # the check sees imports
+
+
 def test_the_direction_check_catches_an_upward_import():
     """The check itself works: a store module importing the web layer is flagged."""
     fake = SHARED / "store" / "_layout_probe.py"

@@ -17,6 +17,7 @@ from shared.events.intake import process
 from shared.orders.fulfilment import Fulfiller, FulfilmentFailed
 from shared.store.keys import invoice_key, order_key, subscription_key
 from tests.fakes import (
+    MemoryStore,
     RecordingAction,
     RecordingNotices,
     make_charge,
@@ -294,3 +295,29 @@ def test_a_presentment_currency_purchase_keeps_what_the_buyer_paid(store, fulfil
         order = store.get(order_key(session["id"]))
         assert (order["amount_total"], order["currency"]) == (3000, "usd")
         assert order["presentment"] == {"amount": 2790, "currency": "eur"}
+
+
+def test_the_hook_modules_on_notice_is_found_and_told_of_a_lost_dispute(monkeypatch):
+    from shared.settings import Settings
+    from tests import hooks
+
+    monkeypatch.setattr(hooks, "granted", [])
+    monkeypatch.setattr(hooks, "told", [])
+    fulfiller = Fulfiller.from_settings(Settings(fulfillment_hook="tests.hooks:grant_access"))
+    assert fulfiller.notify is hooks.on_notice
+    store, pi = MemoryStore(), new("pi")
+    session = make_session(payment_intent=pi)
+    process(make_event("checkout.session.completed", session), store, fulfiller)
+    process(make_event("charge.dispute.closed", make_dispute(pi, status="lost")), store, fulfiller)
+    assert hooks.granted == [session["id"]]  # the fulfilment hook: paid orders only
+    assert [(n["kind"], n["order"]["session_id"]) for n in hooks.told] == [("dispute_lost", session["id"])]
+
+
+def test_an_on_notice_that_is_not_a_function_is_a_named_setting_problem(monkeypatch):
+    from shared.errors import Misconfigured
+    from shared.settings import Settings
+    from tests import hooks
+
+    monkeypatch.setattr(hooks, "on_notice", 42)
+    with pytest.raises(Misconfigured, match="FULFILLMENT_HOOK's module defines on_notice"):
+        Fulfiller.from_settings(Settings(fulfillment_hook="tests.hooks:grant_access"))

@@ -28,7 +28,8 @@ from shared.events.signature import sign
 from shared.settings import _KNOWN, Settings
 from shared.store.dynamo import DynamoStore
 from shared.store.keys import TTL_ATTRIBUTE, table_definition
-from shared.web.app import API_ROUTES, create_app
+from shared.web.app import create_app
+from shared.web.routes import API_ROUTES
 from shared.web.services import Services
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import make_event, make_session
@@ -50,7 +51,7 @@ LAMBDA_SHAPES = ("function_url", "http_api_v2", "rest_api_v1")
 
 @pytest.fixture(scope="module")
 def stripe_standin():
-    standin = pytest.importorskip("tests.standin").StripeStandIn().start()
+    standin = pytest.importorskip("shared.demo.standin").StripeStandIn().start()
     yield standin
     standin.stop()
 
@@ -323,6 +324,15 @@ def test_vercel_function_ships_the_same_shared_files_as_the_lambda_zip(tmp_path)
         assert not vercel_leaves_out(shipped) and not contents.left_out(shipped), shipped
     assert all(vercel_leaves_out(name) for name in ("tests/test_api.py", "scripts/sizes.py", "bench/warm.py",
                                                     "docs/deploy.md", "dist/lambda.zip"))
+
+
+def test_the_demo_and_its_stripe_stand_in_ship_in_neither_function(tmp_path):
+    demo = [p.relative_to(ROOT).as_posix() for p in (ROOT / "shared" / "demo").rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts]
+    assert {"shared/demo/serve.py", "shared/demo/standin/server.py", "shared/demo/standin/fixtures3.json"} <= set(demo)
+    (tmp_path / "site").mkdir()
+    assert not [name for name in contents.bundle_files(tmp_path / "site") if name.startswith("shared/demo/")]
+    assert all(vercel_leaves_out(name) for name in demo)
 
 
 def test_vercel_serves_public_with_the_page_headers():

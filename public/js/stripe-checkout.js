@@ -14,7 +14,8 @@
   const CONFIG_ENDPOINT = '/api/config';
   const STRIPE_JS = 'https://js.stripe.com/v3/';
   const GENERIC_ERROR = 'Could not start checkout. Please try again.';
-  const BUSY_LABEL = 'Redirecting\u2026';
+  const REDIRECTING_LABEL = 'Redirecting\u2026'; // hosted Checkout: the page is about to leave for Stripe
+  const LOADING_LABEL = 'Loading checkout\u2026'; // embedded: Stripe's form is coming into this page
   // currentScript is only set while this file first runs, so capture it now.
   const script = document.currentScript;
   const bound = new WeakSet();
@@ -73,12 +74,12 @@
     box.hidden = false;
   }
 
-  function setBusy(btn, busy) {
+  function setBusy(btn, busy, text) {
     const isInput = btn.tagName === 'INPUT';
     if (busy) {
       // Keep the original nodes, not text, so an icon inside the button survives.
       labels.set(btn, isInput ? btn.value : Array.from(btn.childNodes));
-      if (isInput) btn.value = BUSY_LABEL; else btn.textContent = BUSY_LABEL;
+      if (isInput) btn.value = text; else btn.textContent = text;
       btn.setAttribute('aria-busy', 'true');
       btn.classList.add('is-busy');
     } else if (labels.has(btn)) {
@@ -104,10 +105,11 @@
 
     const box = btn.nextElementSibling;
     if (box && box.classList.contains('stripe-checkout-error')) { box.hidden = true; box.textContent = ''; }
-    setBusy(btn, true);
+    const embedded = btn.getAttribute('data-ui-mode') === 'embedded';
+    setBusy(btn, true, embedded ? LOADING_LABEL : REDIRECTING_LABEL);
     const order = { priceId: priceId, quantity: quantity > 0 ? quantity : 1 };
     try {
-      if (btn.getAttribute('data-ui-mode') === 'embedded') {
+      if (embedded) {
         await embed(btn, form, order);
         setBusy(btn, false);
         return;
@@ -124,6 +126,9 @@
       // fetch() rejects with a TypeError whose text ("Failed to fetch") means nothing to a buyer.
       setBusy(btn, false);
       showError(btn, err instanceof TypeError ? GENERIC_ERROR : err.message);
+      // Disabling the button while busy dropped its focus on the page's body; give it back, so a
+      // keyboard user is where they were, and hears the message the button is described by.
+      btn.focus();
     }
   }
 
@@ -177,7 +182,12 @@
     const checkout = await create.call(stripe, options);
     if (mounted) mounted.destroy(); // Stripe.js allows one embedded Checkout per page
     mounted = checkout;
-    checkout.mount(containerFor(btn, form));
+    const box = containerFor(btn, form);
+    checkout.mount(box);
+    // The form appeared somewhere else on the page: take keyboard and screen-reader users there,
+    // rather than leave them on a button that has done its work.
+    if (!box.hasAttribute('tabindex')) box.setAttribute('tabindex', '-1');
+    box.focus();
   }
 
   function containerFor(btn, form) {
@@ -187,6 +197,8 @@
     const box = document.createElement('div');
     box.id = 'stripe-embedded-checkout';
     box.className = 'stripe-embedded-checkout';
+    box.setAttribute('role', 'region'); // named, so focus moving here says what it is
+    box.setAttribute('aria-label', 'Checkout');
     (form || btn).insertAdjacentElement('afterend', box);
     return box;
   }

@@ -9,11 +9,6 @@
   const ENDPOINT = '/api/checkout-session';
   const POLL_EVERY_MS = 2000;
   const POLL_MAX = 5;
-  // Stripe's minor units differ from ISO 4217 in places (e.g. ISK, HUF are sent with two
-  // decimals), so Intl's digit count cannot be used to scale amounts: Stripe's own lists.
-  const ZERO_DECIMAL = ['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg',
-    'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf'];
-  const THREE_DECIMAL = ['bhd', 'jod', 'kwd', 'omr', 'tnd'];
 
   const HEADINGS = {
     paid: 'Thank you!',
@@ -35,22 +30,19 @@
   const $ = function (id) { return document.getElementById(id); };
   let polls = 0;
 
-  function minorUnitExponent(currency) {
-    if (ZERO_DECIMAL.indexOf(currency) !== -1) return 0;
-    if (THREE_DECIMAL.indexOf(currency) !== -1) return 3;
-    return 2;
-  }
-
-  function money(amount, currency) {
-    if (typeof amount !== 'number' || !currency) return '\u2014';
-    const code = String(currency).toLowerCase();
-    const value = amount / Math.pow(10, minorUnitExponent(code));
+  // Amounts come in the currency's minor unit, with the number of its decimals beside the currency
+  // (currency_exponent): Stripe's minor units differ from ISO 4217 in places (ISK, HUF are sent with
+  // two decimals), so Intl's digit count cannot scale them, and the server keeps Stripe's list.
+  function money(amount, currency, exponent) {
+    if (typeof amount !== 'number' || !currency || typeof exponent !== 'number') return '\u2014';
+    const code = String(currency).toUpperCase();
+    const value = amount / Math.pow(10, exponent);
     try {
       // The page's language, not the browser's, so the amount reads like the text around it.
       return new Intl.NumberFormat(document.documentElement.lang || undefined,
-        { style: 'currency', currency: code.toUpperCase() }).format(value);
+        { style: 'currency', currency: code }).format(value);
     } catch (e) { // an unknown currency code makes Intl throw
-      return value.toFixed(minorUnitExponent(code)) + ' ' + code.toUpperCase();
+      return value.toFixed(exponent) + ' ' + code;
     }
   }
 
@@ -107,9 +99,9 @@
     status.setAttribute('data-fulfilled', s.fulfilled ? 'true' : 'false');
     $('order-email').textContent = s.customer_email || '\u2014';
     // What the buyer paid, in the currency they paid in (Adaptive Pricing), with the seller's price after it.
-    const total = money(s.amount_total, s.currency);
+    const total = money(s.amount_total, s.currency, s.currency_exponent);
     $('order-total').textContent = typeof s.presentment_amount === 'number' && s.presentment_currency
-      ? money(s.presentment_amount, s.presentment_currency) + ' (' + total + ')'
+      ? money(s.presentment_amount, s.presentment_currency, s.presentment_currency_exponent) + ' (' + total + ')'
       : total;
 
     const rows = document.createDocumentFragment();
@@ -117,7 +109,8 @@
       const tr = document.createElement('tr');
       tr.appendChild(cell(item.description || 'Item'));
       tr.appendChild(cell(String(item.quantity == null ? 1 : item.quantity), 'num'));
-      tr.appendChild(cell(money(item.amount_total, item.currency || s.currency), 'num'));
+      const priced = item.currency ? item : s; // a currency and its exponent go together
+      tr.appendChild(cell(money(item.amount_total, priced.currency, priced.currency_exponent), 'num'));
       rows.appendChild(tr);
     });
     $('order-items').textContent = '';

@@ -10,14 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Code, InvalidRequest
-from ..money import session_amounts
+from ..money import exponent, session_amounts
 from ..orders.lines import ITEMS_METADATA_KEY, line_items_of
+from ..stripe_ids import PRICE_REF, SESSION_ID
 from .prices import Price, PriceCatalog
 from .stripe_api import StripeGateway
 
 MAX_QUANTITY = 99
-SESSION_ID = re.compile(r"^cs_(test|live)_[A-Za-z0-9]{10,240}$")
-_PRICE_REF = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
 _QUANTITY = re.compile(r"[0-9]{1,3}")  # ASCII digits: a form field, not "٣" or "²"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
@@ -27,7 +26,7 @@ def parse_purchase(data: Mapping[str, Any]) -> tuple[str, int]:
     ref = data.get("priceId")
     if ref is None or ref == "":
         raise InvalidRequest("priceId is required.", code=Code.MISSING_PRICE)
-    if not isinstance(ref, str) or not _PRICE_REF.fullmatch(ref):
+    if not isinstance(ref, str) or not PRICE_REF.fullmatch(ref):
         raise InvalidRequest("priceId must be a Stripe price ID or lookup key.", code=Code.UNKNOWN_PRICE)
     raw = data.get("quantity", 1)
     if raw in (None, ""):
@@ -107,8 +106,13 @@ def check_session_id(value: str | None) -> str:
 
 
 def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, Any]:
-    """What the success page shows: Stripe's view of the session, and ours of the order. The totals are
-    the seller's; `presentment_*` is what the buyer paid in their own currency (Adaptive Pricing), or null."""
+    """What the success page shows: Stripe's view of the session, and ours of the order.
+
+    Amounts are in the currency's minor unit; `currency_exponent` beside each currency says how many of
+    their digits are decimals, so the page scales them without a table of its own (`money` is the one).
+    The totals are the seller's; `presentment_*` is what the buyer paid in their own currency (Adaptive
+    Pricing), or null when they paid in the seller's.
+    """
     details = session.get("customer_details") or {}
     amounts = session_amounts(session)
     presentment = amounts.get("presentment") or (order or {}).get("presentment") or {}
@@ -121,13 +125,20 @@ def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, 
         "mode": session.get("mode"),
         "amount_total": amounts["amount_total"],
         "currency": amounts["currency"],
+        "currency_exponent": _exponent(amounts["currency"]),
         "presentment_amount": presentment.get("amount"),
         "presentment_currency": presentment.get("currency"),
+        "presentment_currency_exponent": _exponent(presentment.get("currency")),
         "customer_email": details.get("email") or session.get("customer_email"),
         "line_items": [
-            {k: item.get(k) for k in ("description", "quantity", "amount_total", "currency")}
+            {**{k: item.get(k) for k in ("description", "quantity", "amount_total", "currency")},
+             "currency_exponent": _exponent(item.get("currency"))}
             for item in line_items_of(session)
         ],
         "order_status": order.get("status") if order else None,
         "fulfilled": bool(order and order.get("done_at") is not None),
     }
+
+
+def _exponent(currency: Any) -> int | None:
+    return exponent(currency) if isinstance(currency, str) and currency else None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..money import THREE_DECIMAL, exponent
+from ..stripe_ids import PRICE_REF
 
 INTERVALS = ("day", "week", "month", "year")
 # Stripe counts these in thousandths, and their amounts must end in 0.
@@ -29,8 +30,6 @@ KEY_METADATA = "static_checkout_key"
 # the catalog records the days on the price for checkout to read.
 TRIAL_METADATA = "trial_period_days"
 
-# What ALLOWED_PRICES and the buy endpoint accept as a lookup key.
-LOOKUP_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 _ART = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _FIELDS = {"lookup_key", "name", "description", "images", "amount", "currency", "interval", "interval_count",
@@ -158,7 +157,8 @@ def _item(raw: Any, position: int, default_currency: str, problems: list[str]) -
 
     for unknown in sorted(set(raw) - _FIELDS, key=str):
         problem(str(unknown), f"unknown field; expected one of {', '.join(sorted(_FIELDS))}")
-    if not isinstance(key, str) or not LOOKUP_KEY.match(key):
+    # A lookup key is what ALLOWED_PRICES and the buy endpoint accept as a price reference.
+    if not isinstance(key, str) or not PRICE_REF.fullmatch(key):
         problem("lookup_key", "required: letters, digits and _ . : - (at most 200), e.g. tshirt-2026")
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():

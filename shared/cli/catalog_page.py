@@ -12,9 +12,9 @@ from decimal import Decimal
 from html import escape
 
 from ..money import exponent
+from ..web.routes import CREATE_CHECKOUT_SESSION as ENDPOINT
 from .catalog import Catalog, Item
 
-ENDPOINT = "/api/create-checkout-session"
 CONTAINER = "embedded-checkout"  # where the page mounts embedded Checkout
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹", "krw": "₩"}
 

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from ..events.decide import HANDLED_TYPES
 from ..settings import Secret
 from ..store.keys import TTL_ATTRIBUTE, table_definition
+from ..stripe_ids import is_placeholder, key_mode
+from ..web.routes import HEALTH
 
 Status = Literal["ok", "warn", "fail"]
 NOT_CHECKED = "not checked: the Stripe key does not work"
@@ -40,13 +42,9 @@ class HttpAnswer:
     body: bytes = b""
 
 
-def key_mode(key: Secret | None) -> str | None:
-    return None if key is None else ("live" if "_live_" in key.reveal() else "test")
-
-
 def key_label(key: Secret) -> str:
     value = key.reveal()
-    prefix = value[:8] if value[2:8] in ("_test_", "_live_") else value[:3]
+    prefix = value[:8] if key_mode(value) else value[:3]
     return f"{prefix}…{value[-4:]}"
 
 
@@ -55,13 +53,14 @@ def check_key(key: Secret | None, ping: Failed | None) -> Check:
     if key is None:
         return Check(name, "fail", "STRIPE_SECRET_KEY is not set: use your secret key (Dashboard → Developers → "
                                    "API keys)")
-    if "replace_me" in key.reveal():
-        return Check(name, "fail", "STRIPE_SECRET_KEY is still the placeholder from .env.example: put your "
+    if is_placeholder(key.reveal()):
+        return Check(name, "fail", "STRIPE_SECRET_KEY is still a placeholder, as in .env.example: put your "
                                    "sk_test_… key there")
     kind = "restricted key" if key.reveal().startswith("rk_") else "key"
+    mode = key_mode(key.reveal())
     if ping is not None:
-        return Check(name, "fail", f"{key_mode(key)} mode {kind} {key_label(key)} does not work: {ping.reason}")
-    return Check(name, "ok", f"{key_mode(key)} mode {kind} {key_label(key)} works")
+        return Check(name, "fail", f"{mode} mode {kind} {key_label(key)} does not work: {ping.reason}")
+    return Check(name, "ok", f"{mode} mode {kind} {key_label(key)} works")
 
 
 def check_webhook_secrets(secrets: tuple[Secret, ...]) -> Check:
@@ -69,8 +68,8 @@ def check_webhook_secrets(secrets: tuple[Secret, ...]) -> Check:
     if not secrets:
         return Check(name, "fail", "STRIPE_WEBHOOK_SECRET is not set: /api/webhook refuses every event until it is; "
                                    "it is the endpoint's signing secret (whsec_…)")
-    if any("replace_me" in s.reveal() for s in secrets):
-        return Check(name, "fail", "STRIPE_WEBHOOK_SECRET is still the placeholder from .env.example")
+    if any(is_placeholder(s.reveal()) for s in secrets):
+        return Check(name, "fail", "STRIPE_WEBHOOK_SECRET is still a placeholder, as in .env.example")
     if len(secrets) == 1:
         return Check(name, "ok", "one signing secret (whsec_…)")
     if len(secrets) == 2:
@@ -123,10 +122,10 @@ def check_site(site: str | None, page: HttpAnswer | Failed | None, health: HttpA
     report = _json(health.body) if isinstance(health, HttpAnswer) and health.status == 200 else None
     if report is None:
         why = health.reason if isinstance(health, Failed) else f"HTTP {health.status}" if health else "no answer"
-        return Check(label, "warn", f"{site} answers, but {site}/api/health does not ({why}): is the API deployed "
+        return Check(label, "warn", f"{site} answers, but {site}{HEALTH} does not ({why}): is the API deployed "
                                     "with the site (or proxied to it)?")
     if report.get("status") != "ok":
-        problems = "; ".join(str(p) for p in report.get("problems") or []) or "see /api/health"
+        problems = "; ".join(str(p) for p in report.get("problems") or []) or f"see {HEALTH}"
         return Check(label, "fail", f"{site} answers, but its API is misconfigured: {problems}")
     deployed = report.get("stripe_mode")
     if mode and deployed and deployed != mode:

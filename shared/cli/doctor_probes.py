@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DomainError, Misconfigured, NotFound
+from ..web.routes import HEALTH, WEBHOOK
 from .doctor import (
     Check,
     Failed,
@@ -21,7 +22,6 @@ from .doctor import (
     check_table,
     check_webhook_endpoint,
     check_webhook_secrets,
-    key_mode,
 )
 
 if TYPE_CHECKING:
@@ -48,10 +48,10 @@ def run(services: Services, *, endpoint_url: str | None = None, fetch: Fetch | N
         check_key(settings.stripe_secret_key, ping),
         check_webhook_secrets(settings.webhook_secrets),
         check_table(settings.dynamodb_table, table, ttl),
-        check_site(site, fetch(site) if site else None, fetch(f"{site}/api/health") if site else None,
-                   key_mode(settings.stripe_secret_key)),
+        check_site(site, fetch(site) if site else None, fetch(site + HEALTH) if site else None,
+                   settings.stripe_mode),
         check_prices(allowed, find_prices(gateway, allowed) if works and allowed not in (None, ("*",)) else None),
-        check_webhook_endpoint(endpoint_url or (f"{site}/api/webhook" if site else None),
+        check_webhook_endpoint(endpoint_url or (site + WEBHOOK if site else None),
                                _stripe(gateway.list_webhook_endpoints) if works else None),
         *hook,
     ]

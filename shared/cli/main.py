@@ -1,16 +1,20 @@
 """The command line: `python -m shared serve | create-table | reconcile | orders | catalog | subscriptions |
-doctor | trigger`. Each command is a few lines here; what it does lives in its own module."""
+doctor | trigger | demo`. Each command is a few lines here; what it does lives in its own module.
+
+The local demo (`serve --demo`, `demo …`) is not imported here: `python -m shared` hands it in (`Demo`),
+so nothing the command line imports can bring the demo along."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import DomainError
 from ..store.keys import recent_orders
@@ -27,8 +31,26 @@ def parse_window(text: str) -> int:
     return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class Demo(Protocol):
+    """The local demo's commands, as `shared.demo.commands` provides them."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """`serve --demo` and `demo expire | refund`."""
+        ...
+
+    def environment(self) -> dict[str, str]:
+        """The settings of a demo running from this folder, which other commands then use; {} if none."""
+        ...
+
+
+def main(argv: Sequence[str] | None = None, *, demo: Demo | None = None) -> int:
     args = _parser().parse_args(argv)
+
+    if args.command == "demo" or (args.command == "serve" and args.demo):
+        if demo is None:
+            print("The demo is not part of this install.", file=sys.stderr)
+            return 2
+        return demo.run(args)
 
     if args.command == "serve":
         from .serve import serve as run
@@ -38,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..settings import read_dotenv
     from ..web.services import Services
 
+    if demo is not None:
+        os.environ.update(demo.environment())
     read_dotenv(Path.cwd() / ".env")
     services = Services()
     try:
@@ -53,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve public/ and the API locally")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true",
+                       help="try the whole sale with no Stripe account: a local Stripe stand-in, the demo catalog, "
+                            "no real payments")
     commands.add_parser("create-table", help="create the DynamoDB table (idempotent)")
     rec = commands.add_parser("reconcile", help="apply Stripe events the ledger lacks")
     rec.add_argument("--since", type=parse_window, default=parse_window("72h"))
@@ -99,7 +126,22 @@ def _parser() -> argparse.ArgumentParser:
     trigger.add_argument("--secret", help="signing secret (default: STRIPE_WEBHOOK_SECRET; prefer that)")
     trigger.add_argument("--override", "-o", action="append", default=[], type=_arg(parse_override),
                          metavar="FIELD=VALUE", help="set a field of the event's object, e.g. payment_intent=pi_123")
+
+    demo = commands.add_parser("demo", help="act on the running demo (`serve --demo`) as Stripe would")
+    demo_do = demo.add_subparsers(dest="action", required=True)
+    expire = demo_do.add_parser("expire", help="expire an open checkout: checkout.session.expired")
+    expire.add_argument("session_id")
+    refund = demo_do.add_parser("refund", help="refund a paid checkout, whole or in part: charge.refunded")
+    refund.add_argument("session_id")
+    refund.add_argument("--amount", type=_positive, help="in the currency's minor unit (500 is 5.00 USD); "
+                                                         "default: what is left to refund")
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("a whole number of the currency's minor unit, at least 1")
+    return int(text)
 
 
 def _create_table(services: Services, args: argparse.Namespace) -> int:
@@ -164,9 +206,8 @@ def _catalog(services: Services, args: argparse.Namespace) -> int:
         return 0
 
     from .catalog_sync import apply, load_current, plan
-    from .doctor import key_mode
-
-    mode = key_mode(services.settings.require("stripe_secret_key"))
+    services.settings.require("stripe_secret_key")
+    mode = services.settings.stripe_mode
     actions = plan(catalog.items, load_current(services.gateway, [i.lookup_key for i in catalog.items]),
                    archive_replaced=args.archive_replaced)
     print(f"Plan ({mode} mode):", *(f"{a.key:24} {a.note}" for a in actions), sep="\n  ")

@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from ..store.local import EmbeddedDynamo
+from ..stripe_ids import is_placeholder
 
 PUBLIC_DIR = Path(__file__).resolve().parents[2] / "public"
-PLACEHOLDER_MARKERS = ("replace", "placeholder", "xxxx", "your_")
 
 
 def has_aws_credentials() -> bool:
-    import boto3
+    from .. import aws
 
-    return boto3.Session().get_credentials() is not None
+    return aws.has_credentials()
 
 
 def prepare_environment(host: str, port: int, environ: dict[str, str] | None = None,
@@ -42,12 +42,12 @@ def prepare_environment(host: str, port: int, environ: dict[str, str] | None = N
 
 
 def explain_key(settings: Any, out: Any = sys.stdout) -> None:
-    key = settings.stripe_secret_key.reveal() if settings.stripe_secret_key else ""
-    if any(marker in key.lower() for marker in PLACEHOLDER_MARKERS):
+    if settings.stripe_secret_key is not None and is_placeholder(settings.stripe_secret_key.reveal()):
         print("STRIPE_SECRET_KEY is a placeholder: the pages work, but Buy answers 502 until you put your test key "
-              "(sk_test_…, Dashboard → Developers → API keys) in .env and list your prices in ALLOWED_PRICES.",
+              "(sk_test_…, Dashboard → Developers → API keys) in .env and list your prices in ALLOWED_PRICES. "
+              "To watch a whole sale without a Stripe account, run `./dev serve --demo` instead.",
               file=out)
-    elif settings.is_live:
+    elif settings.stripe_mode == "live":
         print("STRIPE_SECRET_KEY is a LIVE key: real cards will be charged.", file=out)
     if not settings.webhook_secrets:
         print("STRIPE_WEBHOOK_SECRET is not set: /api/webhook answers 500 until it is. Run "

@@ -183,9 +183,9 @@ class EmailReceipt:
         if not recipient:
             return
         if self._client is None:
-            import boto3
+            from .. import aws
 
-            self._client = boto3.client("ses", region_name=self.region or "us-east-1")
+            self._client = aws.client("ses", region=self.region)
         self._client.send_email(
             Source=self.sender,
             Destination={"ToAddresses": [recipient]},

@@ -1,14 +1,14 @@
 """The one place that reaches DynamoDB.
 
-boto3 is imported and its client built on first use, never at import: the checkout path needs none.
+botocore is imported and its client built on first use, never at import: the checkout path needs none.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreUnavailable
+from .attributes import dump, load
 from .base import Claim, Item, VersionConflict
 from .keys import INDEXES, TTL_ATTRIBUTE, index_attributes, table_definition
 
@@ -31,19 +31,16 @@ class DynamoStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
+            from .. import aws
 
-            # Short timeouts and few retries: a webhook that cannot store should fail fast with a
-            # 5xx, and Stripe's own retries (for three days) take it from there.
-            config = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 3})
-            self._client = boto3.client("dynamodb", endpoint_url=self._endpoint_url,
-                                        region_name=self._region or "us-east-1", config=config)
+            # Short timeouts and few retries (aws.client's defaults): a webhook that cannot store should
+            # fail fast with a 5xx, and Stripe's own retries (for three days) take it from there.
+            self._client = aws.client("dynamodb", endpoint_url=self._endpoint_url, region=self._region)
         return self._client
 
     def get(self, key: str) -> Item | None:
         response = self._call("get_item", TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
-        return _load(response["Item"]) if "Item" in response else None
+        return load(response["Item"]) if "Item" in response else None
 
     def put(self, key: str, item: Item, *, expected_version: int) -> None:
         body = {**item, **index_attributes(key, item), "pk": key, "version": expected_version + 1}
@@ -51,7 +48,7 @@ class DynamoStore:
             condition, values = "attribute_not_exists(pk)", {}
         else:
             condition, values = "version = :v", {":v": {"N": str(expected_version)}}
-        self._conditional("put_item", VersionConflict, TableName=self.table, Item=_dump(body),
+        self._conditional("put_item", VersionConflict, TableName=self.table, Item=dump(body),
                           ConditionExpression=condition, **({"ExpressionAttributeValues": values} if values else {}))
 
     def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
@@ -69,7 +66,7 @@ class DynamoStore:
                        ConditionExpression=condition, ExpressionAttributeValues=values,
                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except _ConditionFailed as failed:
-            old = _load(failed.item) if failed.item else None
+            old = load(failed.item) if failed.item else None
             if old is None:
                 if create:
                     raise StoreUnavailable("The claim failed without a reason; retry.") from None
@@ -86,7 +83,7 @@ class DynamoStore:
                        ExpressionAttributeValues={":now": {"N": str(now)}, ":one": {"N": "1"}},
                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except _ConditionFailed as failed:
-            old = _load(failed.item) if failed.item else None
+            old = load(failed.item) if failed.item else None
             return Claim.DONE if old and old.get("done_at") is not None else Claim.IN_PROGRESS
         return Claim.CLAIMED
 
@@ -98,9 +95,9 @@ class DynamoStore:
             "update_item", TableName=self.table, Key={"pk": {"S": key}},
             UpdateExpression=f"SET {assignments}, version = if_not_exists(version, :zero) + :one",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={**_dump(values), ":zero": {"N": "0"}, ":one": {"N": "1"}},
+            ExpressionAttributeValues={**dump(values), ":zero": {"N": "0"}, ":one": {"N": "1"}},
             ReturnValues="ALL_NEW")
-        return _load(response["Attributes"])
+        return load(response["Attributes"])
 
     def finish(self, key: str, token: str, *, now: int) -> None:
         self._conditional(
@@ -124,7 +121,7 @@ class DynamoStore:
         response = self._call("query", TableName=self.table, IndexName=index, Limit=limit, ScanIndexForward=False,
                               KeyConditionExpression="#h = :h", ExpressionAttributeNames={"#h": hash_key},
                               ExpressionAttributeValues={":h": {"S": partition}})
-        return [_load(item) for item in response.get("Items", [])]
+        return [load(item) for item in response.get("Items", [])]
 
     def increment(self, key: str, *, expires_at: int) -> int:
         response = self._call("update_item", TableName=self.table, Key={"pk": {"S": key}},
@@ -175,39 +172,3 @@ class _ConditionFailed(Exception):
     def __init__(self, item: dict[str, Any] | None) -> None:
         super().__init__("condition failed")
         self.item = item
-
-
-def _dump(item: Item) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return {k: serializer.serialize(_numbers(v)) for k, v in item.items()}
-
-
-def _numbers(value: Any) -> Any:
-    # boto3 takes Decimal, not float; Stripe sends integers, but a float must not fail a write.
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_numbers(v) for v in value]
-    return value
-
-
-def _load(item: dict[str, Any]) -> Item:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    # DynamoDB hands numbers back as Decimal; nearly everything we store is an integer.
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

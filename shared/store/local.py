@@ -36,8 +36,11 @@ class EmbeddedDynamo:
             with self._one_at_a_time:
                 return list(self.handle(moto, environ, start_response))
 
-        self._server = make_server("127.0.0.1", self.port, serialized, threaded=True,
-                                   request_handler=MotoRequestHandler)
+        class Quiet(MotoRequestHandler):
+            def log_request(self, code: Any = "-", size: Any = "-") -> None:
+                pass  # a line per request ("POST / HTTP/1.1" 200 -) would bury the app's own output
+
+        self._server = make_server("127.0.0.1", self.port, serialized, threaded=True, request_handler=Quiet)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -10,17 +10,16 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 
 from .. import __version__, telemetry
 from ..errors import Code, DomainError, InvalidRequest, InvalidSignature, Misconfigured
+from . import routes as paths
 from .bodies import read_body, read_purchase
 from .errors import HTTP_CODES, error_body, headers_of, status_of
 from .services import Services
 
 CHECKOUT_BODY_LIMIT = 16 * 1024
-API_ROUTES = ("/api/create-checkout-session", "/api/checkout-session", "/api/create-portal-session", "/api/config",
-              "/api/webhook", "/api/health")
 
 
 def create_app(services: Services | None = None, *, static_dir: str | None = None) -> Starlette:
@@ -129,8 +128,8 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             body.update(status="misconfigured", problems=problems)
         body["settings"] = {"present": list(settings.present),
                             "missing": [name for name in _KNOWN if name not in settings.present]}
-        if settings.stripe_secret_key is not None:
-            body["stripe_mode"] = "live" if settings.is_live else "test"
+        if settings.stripe_mode is not None:
+            body["stripe_mode"] = settings.stripe_mode
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     async def preflight(request: Request) -> Response:
@@ -142,18 +141,22 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         return Response(status_code=204, headers=headers)
 
     routes: list[BaseRoute] = [
-        Route("/api/create-checkout-session", create_checkout_session, methods=["POST"]),
-        Route("/api/create-checkout-session", preflight, methods=["OPTIONS"]),
-        Route("/api/checkout-session", checkout_session, methods=["GET"]),
-        Route("/api/checkout-session", preflight, methods=["OPTIONS"]),
-        Route("/api/create-portal-session", create_portal_session, methods=["POST"]),
-        Route("/api/create-portal-session", preflight, methods=["OPTIONS"]),
-        Route("/api/config", config, methods=["GET"]),
-        Route("/api/webhook", webhook, methods=["POST"]),
-        Route("/api/health", health, methods=["GET"]),
+        Route(paths.CREATE_CHECKOUT_SESSION, create_checkout_session, methods=["POST"]),
+        Route(paths.CREATE_CHECKOUT_SESSION, preflight, methods=["OPTIONS"]),
+        Route(paths.CHECKOUT_SESSION, checkout_session, methods=["GET"]),
+        Route(paths.CHECKOUT_SESSION, preflight, methods=["OPTIONS"]),
+        Route(paths.CREATE_PORTAL_SESSION, create_portal_session, methods=["POST"]),
+        Route(paths.CREATE_PORTAL_SESSION, preflight, methods=["OPTIONS"]),
+        Route(paths.CONFIG, config, methods=["GET"]),
+        Route(paths.WEBHOOK, webhook, methods=["POST"]),
+        Route(paths.HEALTH, health, methods=["GET"]),
     ]
     if static_dir is not None:
-        routes.append(Mount("/", app=_pages(static_dir, services)))
+        # Under /api the API answers alone, as deployed, where no files share its paths: a wrong method is a
+        # JSON 405 with Allow, an unknown path a JSON 404, never the static 404 page.
+        api_alone = Router(routes=list(routes))
+        routes += [Route("/api", api_alone), Route("/api/{path:path}", api_alone),
+                   Mount("/", app=_pages(static_dir, services))]
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)

@@ -20,7 +20,7 @@ def content_security_policy(checkout_origin: str = CHECKOUT_ORIGIN) -> str:
         "style-src 'self'",
         "img-src 'self' data: https://*.stripe.com",
         "connect-src 'self' https://api.stripe.com https://checkout.stripe.com",
-        "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com https://checkout.stripe.com",
+        f"frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com {checkout_origin}",
         f"form-action 'self' {checkout_origin} {PORTAL_ORIGIN}",
         "frame-ancestors 'none'",
         "base-uri 'self'",
@@ -40,7 +40,7 @@ PAGE_HEADERS = {
 
 
 def page_headers(stripe_api_base: str | None = None) -> dict[str, str]:
-    """The headers for a page; a local Stripe stand-in serves its own checkout pages."""
+    """The headers for a page; a local Stripe stand-in serves its own checkout pages (and frames them)."""
     if not stripe_api_base:
         return PAGE_HEADERS
     parts = urlsplit(stripe_api_base)

@@ -206,7 +206,7 @@ def _check(store: DynamoStore, expected: dict[str, tuple[str, str]], hook: Recor
     import boto3
     from botocore.config import Config
 
-    from shared.store.dynamo import _load
+    from shared.store.attributes import load as _load
 
     # The check reads the whole table: a patient client of its own, not the function's.
     reader = boto3.client("dynamodb", endpoint_url=store._endpoint_url, region_name="us-east-1",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import _billing
+from . import _billing, _payments
 from ._store import JSON, RecordedRequest, Store
 
 
@@ -32,6 +32,11 @@ class Controls:
     def sessions(self) -> dict[str, JSON]:
         """Checkout sessions by id, as the API would return them (line items aside)."""
         return self._store.sessions
+
+    @property
+    def line_items(self) -> dict[str, list[JSON]]:
+        """Each checkout session's line items, by session id."""
+        return self._store.line_items
 
     @property
     def products(self) -> dict[str, JSON]:
@@ -92,6 +97,14 @@ class Controls:
         Subscription to the session's recurring prices, whose id the session then names.
         """
         return self._store.complete_session(session_id, payment_status=payment_status, email=email)
+
+    def settle_async_payment(self, session_id: str) -> JSON | None:
+        """A delayed payment (a bank transfer) arrives for a session completed unpaid: it becomes paid,
+        and `checkout.session.async_payment_succeeded` is added. None when the session was not waiting.
+        """
+        with self._store.lock:
+            session = _payments.settle(self._store, session_id)
+            return copy.deepcopy(session) if session is not None else None
 
     def add_event(
         self, type: str, obj: dict[str, Any], *, created: int | None = None, id: str | None = None

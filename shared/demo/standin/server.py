@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -16,6 +17,7 @@ from ._errors import StripeError
 from ._forms import decode
 from ._http import Handler
 from ._store import JSON, RecordedRequest, Store
+from ._webhooks import RETRY_DELAYS, Attempt, Deliveries
 
 _HOST = "127.0.0.1"
 
@@ -49,6 +51,9 @@ class StripeStandIn(Controls):
 
     def __init__(self) -> None:
         self._store = Store()
+        # Seconds before a bank transfer chosen on the Checkout page arrives (see `_checkout_page`).
+        self.async_payment_delay = 4.0
+        self.deliveries: Deliveries | None = None
         self._faults: deque[_Fault] = deque()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -108,6 +113,32 @@ class StripeStandIn(Controls):
         """
         with self._store.lock:
             self._faults.extend([_Fault(status, delay)] * n)
+
+    def deliver_webhooks(
+        self,
+        *,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        report: Callable[[Attempt, float | None], None] | None = None,
+    ) -> Deliveries:
+        """From now on, send each new event to the enabled webhook endpoints that want it, signed with
+        the endpoint's secret and retried like Stripe (`_webhooks`). `report` hears of each failed try.
+        """
+        with self._store.lock:
+            if self.deliveries is None:
+                self.deliveries = Deliveries(
+                    self._store, self._stopping, retry_delays=retry_delays, report=report
+                )
+                self._store.event_listeners.append(self.deliveries)
+            return self.deliveries
+
+    def later(self, delay: float, action: Callable[[], object]) -> None:
+        """Run `action` on its own thread after `delay` seconds, unless the stand-in stops first."""
+
+        def wait_then_act() -> None:
+            if not self._stopping.wait(delay):
+                action()
+
+        threading.Thread(target=wait_then_act, name="stripe-standin-later", daemon=True).start()
 
     # --- called by the HTTP handler, on its own thread ---
 

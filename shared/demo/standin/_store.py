@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -37,6 +38,10 @@ class Store:
     subscriptions: dict[str, JSON] = field(default_factory=dict)
     portal_sessions: dict[str, JSON] = field(default_factory=dict)
     webhook_endpoints: dict[str, JSON] = field(default_factory=dict)
+    webhook_secrets: dict[str, str] = field(default_factory=dict)  # by endpoint id; Stripe shows one once
+    charges: dict[str, JSON] = field(default_factory=dict)  # by payment intent, made when first refunded
+    # Called with each new event, under the lock (see `_webhooks`); empty unless delivery is on.
+    event_listeners: list[Callable[[JSON], None]] = field(default_factory=list)
     # The account's one (default) billing portal configuration.
     portal_configuration: str = field(default_factory=lambda: _objects.new_id("bpc_"))
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -208,6 +213,8 @@ class Store:
         with self.lock:
             event = _objects.event(type=type, obj=obj, created=created, id=id)
             self.events.append(event)
+            for listener in self.event_listeners:
+                listener(copy.deepcopy(event))
             return copy.deepcopy(event)
 
     def find(self, id: str) -> JSON | None:

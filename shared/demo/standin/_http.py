@@ -1,5 +1,5 @@
-"""HTTP plumbing: turn socket requests into stand-in calls, and serve the hosted Checkout and
-customer portal pages."""
+"""HTTP plumbing: turn socket requests into stand-in calls, and serve the Checkout page
+(`_checkout_page`) and the customer portal page."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
+from . import _checkout_page
 from ._api import unrecognized
 from ._objects import new_id
 from ._store import JSON
@@ -18,7 +19,6 @@ from ._store import JSON
 if TYPE_CHECKING:
     from .server import _Server
 
-_PAGE = "/c/pay/"
 _PORTAL = "/p/session/"
 _FORWARDED_HEADERS = ("Authorization", "Idempotency-Key", "Stripe-Version")
 
@@ -47,8 +47,8 @@ class Handler(BaseHTTPRequestHandler):
         target = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace")
-        if target.path.startswith(_PAGE):
-            self._checkout_page(method, target.path[len(_PAGE) :])
+        if target.path.startswith((_checkout_page.HOSTED, _checkout_page.EMBEDDED)):
+            self._checkout_page(method, target.path, body)
             return
         if target.path.startswith(_PORTAL) and method == "GET":
             self._portal_page(target.path[len(_PORTAL) :])
@@ -76,22 +76,15 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _checkout_page(self, method: str, session_id: str) -> None:
+    def _checkout_page(self, method: str, path: str, body: str) -> None:
         standin = self.server.standin
-        session = standin.sessions.get(session_id)
+        session = _checkout_page.find(standin, path)
         if session is None:
             self._send(404, b"No such checkout session", "text/plain; charset=utf-8")
             return
-        if method == "POST":  # the Pay button: what Stripe does when a buyer pays
-            if session["status"] == "open":
-                session = standin.complete_session(session_id)
-                standin.add_event("checkout.session.completed", session)
-            done = session["success_url"] or session["return_url"]
-            if done:
-                location = done.replace("{CHECKOUT_SESSION_ID}", session_id)
-                self._send(303, b"", "text/plain", {"Location": location})
-                return
-        self._send(200, _render(session).encode(), "text/html; charset=utf-8")
+        status, page, location = _checkout_page.respond(standin, session, method, body)
+        headers = {"Location": location} if location else {}
+        self._send(status, page.encode(), "text/html; charset=utf-8", headers)
 
     def _portal_page(self, portal_session_id: str) -> None:
         standin = self.server.standin
@@ -120,24 +113,6 @@ class Handler(BaseHTTPRequestHandler):
         except ConnectionError:
             # The client gave up (a timeout test, usually); nobody is left to answer.
             self.close_connection = True
-
-
-def _render(session: dict[str, object]) -> str:
-    id = html.escape(str(session["id"]))
-    cancel = session["cancel_url"]
-    cancel_link = (
-        f'<a id="standin-cancel" href="{html.escape(str(cancel))}">Cancel</a>' if cancel else ""
-    )
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Stripe Checkout stand-in</title></head>
-<body>
-<h1 id="standin-checkout">Checkout for {id}</h1>
-<p id="standin-status">{html.escape(str(session["status"]))}</p>
-<p id="standin-amount">{session["amount_total"]} {html.escape(str(session["currency"]))}</p>
-<form method="post"><button id="standin-pay" type="submit">Pay</button></form>
-{cancel_link}
-</body></html>
-"""
 
 
 def _render_portal(portal: JSON, customer: JSON, subscriptions: list[JSON]) -> str:

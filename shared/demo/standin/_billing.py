@@ -198,7 +198,9 @@ def add_webhook_endpoint(store: Store, *, secret: str | None = None, **fields: A
     _check_url(fields["url"])
     endpoint = objects.webhook_endpoint(**fields)
     store.webhook_endpoints[endpoint["id"]] = endpoint
-    return {**copy.deepcopy(endpoint), "secret": secret or objects.webhook_secret()}
+    # Kept, unlike at Stripe's API, so the stand-in can sign what it delivers to the endpoint.
+    store.webhook_secrets[endpoint["id"]] = secret or objects.webhook_secret()
+    return {**copy.deepcopy(endpoint), "secret": store.webhook_secrets[endpoint["id"]]}
 
 
 def create_webhook_endpoint(store: Store, params: JSON) -> JSON:

@@ -9,7 +9,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any
 
-from . import _objects
+from . import _objects, _payments
 from ._errors import StripeError, no_such
 from ._store import JSON, Store
 
@@ -64,6 +64,15 @@ def retrieve_session(call: Call) -> JSON:
     if session is None:
         raise no_such("checkout.session", call.id)
     return _expanded(call, copy.deepcopy(session))
+
+
+def expire_session(call: Call) -> JSON:
+    session = _payments.expire_session(call.store, call.id, call.params)
+    return _expanded(call, copy.deepcopy(session))
+
+
+def create_refund(call: Call) -> JSON:
+    return _expanded(call, copy.deepcopy(_payments.create_refund(call.store, call.params)))
 
 
 def list_line_items(call: Call) -> JSON:

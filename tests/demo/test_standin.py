@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.standin import StripeError, StripeStandIn
-from tests.standin._forms import decode
-from tests.standin.params import validate
+from shared.demo.standin import StripeError, StripeStandIn
+from shared.demo.standin._forms import decode
+from shared.demo.standin.params import validate
 
 
 @pytest.fixture

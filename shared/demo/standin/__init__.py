@@ -1,4 +1,5 @@
-"""A local stand-in for the Stripe API, driven by the real `stripe` package in tests.
+"""A local stand-in for the Stripe API, driven by the real `stripe` package: the tests' Stripe, and the
+demo's (`python -m shared serve --demo`), where it also serves the Checkout page and delivers webhooks.
 
 with StripeStandIn() as standin:
     client = stripe.StripeClient("sk_test_123", base_addresses={"api": standin.url})

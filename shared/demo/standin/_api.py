@@ -23,6 +23,7 @@ from stripe.params import (
     ProductListParams,
     ProductRetrieveParams,
     ProductUpdateParams,
+    RefundCreateParams,
     SubscriptionCancelParams,
     SubscriptionListParams,
     SubscriptionResumeParams,
@@ -37,6 +38,7 @@ from stripe.params import (
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import (
     SessionCreateParams,
+    SessionExpireParams,
     SessionLineItemListParams,
     SessionRetrieveParams,
 )
@@ -213,6 +215,13 @@ _ROUTES: list[tuple[str, re.Pattern[str], type, Callable[[Call], JSON]]] = [
             SessionLineItemListParams,
             handlers.list_line_items,
         ),
+        (
+            "POST",
+            r"/v1/checkout/sessions/([^/]+)/expire",
+            SessionExpireParams,
+            handlers.expire_session,
+        ),
+        ("POST", r"/v1/refunds", RefundCreateParams, handlers.create_refund),
         ("GET", r"/v1/events", EventListParams, handlers.list_events),
     ]
 ]

@@ -44,7 +44,7 @@ def unsupported(params: JSON, supported: Iterable[str], endpoint: str, path: str
         param = f"{path}[{key}]" if path else key
         raise StripeError(
             f"The Stripe stand-in does not implement `{param}` on {endpoint}; extend "
-            "tests/standin if a test needs it.",
+            "shared/demo/standin if a test needs it.",
             param=param,
         )
 
