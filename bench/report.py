@@ -62,11 +62,13 @@ def orders(count: int, now: int, rng: random.Random) -> list[tuple[str, dict[str
         if fact == "paid" and rng.random() < 0.06:
             refunded = amount if rng.random() < 0.5 else amount // 2
             order = apply(order, session_id, Change(f"evt_{i}_r", "charge.refunded", created + 5 * DAY,
-                                                    refund={"amount_refunded": refunded, "amount": amount}))
+                                                    charge={"id": f"ch_{i}", "amount": amount,
+                                                            "amount_refunded": refunded, "currency": currency}))
         elif fact == "paid" and rng.random() < 0.01:
             order = apply(order, session_id, Change(f"evt_{i}_d", "charge.dispute.created", created + 9 * DAY,
                                                     dispute={"id": f"dp_{i}", "status": "needs_response",
-                                                             "amount": amount, "open": True}))
+                                                             "amount": amount, "currency": currency,
+                                                             "open": True, "charge": f"ch_{i}"}))
         assert order is not None
         made.append((order_key(session_id), order))
     return made

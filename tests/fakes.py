@@ -134,6 +134,24 @@ class MemoryStore:
         return [item for _, item in sorted(found, key=lambda pair: pair[0])]
 
 
+class RecordingNotices:
+    """A notice hook (`on_notice`) that keeps what it was told."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.notices: list[dict[str, Any]] = []
+        self.fail = fail
+        self.lock = threading.Lock()
+
+    def __call__(self, notice: dict[str, Any]) -> None:
+        if self.fail:
+            raise RuntimeError("notice hook failed")
+        with self.lock:
+            self.notices.append(notice)
+
+    def kinds(self) -> list[str]:
+        return [n["kind"] for n in self.notices]
+
+
 class RecordingAction:
     """A fulfilment hook that counts what it was called with."""
 
@@ -157,6 +175,8 @@ def make_session(session_id: str | None = None, *, payment_status: str = "paid",
         id=session_id or f"cs_test_{uuid.uuid4().hex}", status=status, payment_status=payment_status,
         amount_total=amount_total, amount_subtotal=amount_total, currency=currency, mode=mode,
         payment_intent=payment_intent, created=int(time.time()) - 60,
+        # Stripe's example has Adaptive Pricing's figures; a plain sale has none (tests add them).
+        currency_conversion=None, presentment_details=None,
         metadata={"static_checkout_items": json.dumps([{"price": "price_tshirt", "quantity": 2,
                                                         "description": "T-shirt", "amount_total": amount_total}])},
     )
@@ -165,17 +185,99 @@ def make_session(session_id: str | None = None, *, payment_status: str = "paid",
     return session
 
 
-def make_charge(payment_intent: str, *, amount: int = 3000, amount_refunded: int = 3000) -> dict[str, Any]:
+def charge_of(payment_intent: str) -> str:
+    """The charge id the builders give a payment intent's charge, so refunds and disputes name it too."""
+    return "ch_" + payment_intent.removeprefix("pi_")
+
+
+def make_charge(payment_intent: str, *, amount: int = 3000, amount_refunded: int = 3000, invoice: str | None = None,
+                refunds: list[dict[str, Any]] | None = None, currency: str = "usd") -> dict[str, Any]:
+    """A charge as `charge.refunded` carries it; `invoice` and a `refunds` list as API versions before
+    2025-03-31 (invoice) and 2022-11-15 (refunds) sent them."""
     charge = copy.deepcopy(FIXTURES["charge"])
-    charge.update(payment_intent=payment_intent, amount=amount, amount_refunded=amount_refunded,
-                  refunded=amount_refunded >= amount)
+    charge.update(id=charge_of(payment_intent), payment_intent=payment_intent, amount=amount,
+                  amount_refunded=amount_refunded, refunded=amount_refunded >= amount, currency=currency)
+    if invoice is not None:
+        charge["invoice"] = invoice
+    if refunds is None:
+        del charge["refunds"]  # not sent since 2022-11-15
+    else:
+        charge["refunds"] = {"object": "list", "data": refunds, "has_more": False}
     return charge
 
 
-def make_dispute(payment_intent: str, *, status: str = "needs_response") -> dict[str, Any]:
+def make_refund(payment_intent: str, *, refund_id: str | None = None, amount: int = 3000, status: str = "succeeded",
+                created: int | None = None, currency: str = "usd") -> dict[str, Any]:
+    refund = copy.deepcopy(FIXTURES["refund"])
+    refund.update(id=refund_id or f"re_{uuid.uuid4().hex[:24]}", payment_intent=payment_intent,
+                  charge=charge_of(payment_intent), amount=amount, status=status, currency=currency,
+                  # Before the events about it that tests stamp (Stripe creates the refund, then the events).
+                  created=int(time.time()) - 7200 if created is None else created)
+    if status == "failed":
+        refund["failure_reason"] = "expired_or_canceled_card"
+    return refund
+
+
+def make_dispute(payment_intent: str, *, status: str = "needs_response", dispute_id: str | None = None,
+                 amount: int = 3000) -> dict[str, Any]:
     dispute = copy.deepcopy(FIXTURES["dispute"])
-    dispute.update(payment_intent=payment_intent, status=status)
+    dispute.update(payment_intent=payment_intent, status=status, charge=charge_of(payment_intent), amount=amount)
+    if dispute_id is not None:
+        dispute["id"] = dispute_id
     return dispute
+
+
+def make_fraud_warning(payment_intent: str | None) -> dict[str, Any]:
+    warning = copy.deepcopy(FIXTURES["radar.early_fraud_warning"])
+    warning.update(id=f"issfr_{uuid.uuid4().hex[:20]}", fraud_type="made_with_stolen_card")
+    if payment_intent is not None:
+        warning.update(payment_intent=payment_intent, charge=charge_of(payment_intent))
+    return warning
+
+
+def make_subscription_session(session_id: str | None = None, *, invoice: str, subscription: str,
+                              amount_total: int = 500, **extra: Any) -> dict[str, Any]:
+    """A completed subscription-mode Checkout Session: it names its first invoice, never a payment."""
+    return make_session(session_id, mode="subscription", payment_intent=None, invoice=invoice,
+                        subscription=subscription, amount_total=amount_total, **extra)
+
+
+def make_invoice(invoice_id: str, subscription: str, *, shape: str = "basil", payment_intent: str | None = None,
+                 billing_reason: str = "subscription_cycle", amount: int = 500, status: str = "paid",
+                 listed_payment: bool = False) -> dict[str, Any]:
+    """A subscription invoice in one API shape: `basil` (2025-03-31 and later: the subscription under
+    `parent`, payments only in `payments` when `listed_payment`) or `acacia` (before: `subscription`,
+    `payment_intent` and `charge` on the invoice)."""
+    invoice = copy.deepcopy(FIXTURES["invoice"])
+    invoice.update(id=invoice_id, billing_reason=billing_reason, amount_due=amount, currency="usd", status=status,
+                   amount_paid=amount if status == "paid" else 0, customer_email="buyer@example.com",
+                   hosted_invoice_url=f"https://invoice.stripe.com/i/acct_test/{invoice_id}")
+    if shape == "basil":
+        invoice.pop("subscription", None)
+        invoice["parent"] = {"type": "subscription_details",
+                             "subscription_details": {"subscription": subscription, "metadata": {}}}
+        if listed_payment and payment_intent:
+            entry = make_invoice_payment(invoice_id, payment_intent, amount=amount)
+            invoice["payments"] = {"object": "list", "data": [entry], "has_more": False}
+    else:
+        invoice.update(subscription=subscription, parent=None, payment_intent=payment_intent,
+                       charge=charge_of(payment_intent) if payment_intent else None)
+    return invoice
+
+
+def make_invoice_payment(invoice_id: str, payment_intent: str, *, amount: int = 500) -> dict[str, Any]:
+    payment = copy.deepcopy(FIXTURES["invoice_payment"])
+    payment.update(id=f"inpay_{uuid.uuid4().hex[:20]}", invoice=invoice_id, status="paid", amount_paid=amount,
+                   amount_requested=amount, currency="usd",
+                   payment={"type": "payment_intent", "payment_intent": payment_intent})
+    return payment
+
+
+def make_subscription(subscription_id: str, *, status: str = "active", trial_end: int | None = None) -> dict[str, Any]:
+    sub = copy.deepcopy(FIXTURES["subscription"])
+    sub.update(id=subscription_id, status=status, trial_end=trial_end, cancel_at=None, canceled_at=None,
+               cancel_at_period_end=False)
+    return sub
 
 
 def make_event(type_: str, obj: dict[str, Any], *, created: int | None = None,

@@ -23,8 +23,9 @@ from tests.conftest import WEBHOOK_SECRET
 from tests.fakes import FIXTURES, MemoryStore, make_event, make_session, signed
 
 # Stripe's example object for each handled type's `data.object`.
-EXAMPLES = {"checkout.session": "checkout.session", "charge.dispute": "dispute", "charge": "charge",
-            "customer.subscription": "subscription", "invoice": "invoice"}
+EXAMPLES = {"checkout.session": "checkout.session", "charge.dispute": "dispute", "charge.refund": "refund",
+            "charge": "charge", "refund": "refund", "radar.early_fraud_warning": "radar.early_fraud_warning",
+            "customer.subscription": "subscription", "invoice": "invoice", "invoice_payment": "invoice_payment"}
 
 
 def example(event_type: str) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def test_stripes_example_objects_have_the_shape_decide_reads(event_type):
     ("customer.subscription.updated", {"id": 7}, "data.object.id is required"),
     ("checkout.session.completed", {"id": "cs_1", "customer_details": [None]},
      "data.object.customer_details is not an object"),
-    ("charge.refunded", {"payment_intent": "pi_1", "amount_refunded": "3000"},
+    ("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": "3000"},
      "data.object.amount_refunded is not an integer"),
     ("invoice.paid", {"lines": {"data": [{"period": {"end": 1.5}}]}}, "data.object.lines.data[0].period.end"),
     ("customer.subscription.created", {"id": "sub_1", "items": {"data": "none"}}, "data.object.items.data is not"),

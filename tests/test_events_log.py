@@ -80,7 +80,7 @@ def test_events_as_json_with_an_outcome_filter(table, capsys):
     assert main(["events", "--outcome", "failed", "--json"]) == 0
     [failed] = json.loads(capsys.readouterr().out)
     assert set(failed) == {"event_id", "type", "outcome", "source", "at", "event_created", "done_at", "order",
-                           "subscription", "payment_intent", "error"}
+                           "subscription", "invoice", "payment_intent", "error"}
     assert (failed["outcome"], failed["error"], failed["at"], failed["done_at"]) == (
         "failed", "fulfilment_failed", now - 60, None)
 

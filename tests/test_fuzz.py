@@ -594,7 +594,9 @@ def test_webhook_oversized_bodies_are_413(fuzz, size, chunk, signed_for_real):
 
 object_fields = ["id", "object", "payment_status", "status", "mode", "payment_intent", "customer", "customer_details",
                  "customer_email", "metadata", "line_items", "amount_total", "currency", "created", "amount",
-                 "amount_refunded", "items", "lines", "parent", "subscription", "current_period_end", "reason"]
+                 "amount_refunded", "items", "lines", "parent", "subscription", "current_period_end", "reason",
+                 "invoice", "payment", "payments", "refunds", "charge", "billing_reason", "presentment_details",
+                 "currency_conversion", "hosted_invoice_url", "fraud_type", "actionable", "trial_end"]
 
 
 @st.composite

@@ -11,3 +11,4 @@ def test_duplicated_shuffled_concurrent_deliveries_leave_every_order_exactly_onc
     assert report["orders_stored"] == 120 and report["orders_lost"] == 0
     assert report["wrong_status"] == 0
     assert report["double_fulfilments"] == 0 and report["unfulfilled"] == 0
+    assert report["fulfilment_mismatch"] == 0 and report["lost_notice_mismatch"] == 0

@@ -27,7 +27,8 @@ def completed(created=100, payment_status="paid"):
 
 
 def refunded(created=200, amount_refunded=3000):
-    return Change("evt_r", "charge.refunded", created, refund={"amount_refunded": amount_refunded, "amount": 3000})
+    return Change("evt_r", "charge.refunded", created,
+                  charge={"id": "ch_1", "amount_refunded": amount_refunded, "amount": 3000, "currency": "usd"})
 
 
 def expired(created=300):
@@ -61,14 +62,15 @@ def test_partial_refund():
 
 
 def test_cumulative_refunds_keep_the_latest():
-    later = Change("evt_r2", "charge.refunded", 400, refund={"amount_refunded": 3000, "amount": 3000})
+    later = Change("evt_r2", "charge.refunded", 400, charge={"id": "ch_1", "amount_refunded": 3000, "amount": 3000})
     for order in itertools.permutations([completed(), refunded(200, 1000), later]):
         assert run(order)["status"] == "refunded"
 
 
 def test_dispute_opens_and_closes_back_with_outcome():
-    opened = Change("evt_d1", "charge.dispute.created", 200, dispute={"id": "dp_1", "open": True})
-    closed = Change("evt_d2", "charge.dispute.closed", 300, dispute={"id": "dp_1", "open": False, "outcome": "won"})
+    opened = Change("evt_d1", "charge.dispute.created", 200,
+                    dispute={"id": "dp_1", "status": "needs_response", "open": True})
+    closed = Change("evt_d2", "charge.dispute.closed", 300, dispute={"id": "dp_1", "status": "won", "open": False})
     assert run([completed(), opened])["status"] == "disputed"
     for order in itertools.permutations([completed(), opened, closed]):
         final = run(order)
@@ -111,7 +113,8 @@ def test_decide_maps_refund_and_dispute_to_payment_changes():
     refund = decide(make_event("charge.refunded", make_charge("pi_9", amount_refunded=500)))
     dispute = decide(make_event("charge.dispute.created", make_dispute("pi_9")))
     assert isinstance(refund, PaymentChange) and refund.payment_intent == "pi_9"
-    assert refund.change.refund == {"amount_refunded": 500, "amount": 3000}
+    assert refund.change.charge == {"id": refund.change.charge["id"], "amount_refunded": 500, "amount": 3000,
+                                    "currency": "usd"}
     assert isinstance(dispute, PaymentChange) and dispute.change.dispute["open"] is True
 
 

@@ -186,6 +186,22 @@ def test_one_currency_only(store):
     assert report["subscriptions"]["mrr"] == {"eur": 2000} and report["abandoned"]["sessions"] == 0
 
 
+def test_a_buyer_refunded_in_their_own_currency_counts_in_the_orders(store):
+    """Adaptive Pricing: the order is 30.00 USD, the buyer paid 27.90 EUR and is refunded and disputes in
+    EUR. The report counts the same share of the USD order, never EUR cents as USD."""
+    now = int(time.time())
+    records = Records(store, now)
+    buyer_eur = {"presentment_details": {"presentment_amount": 2790, "presentment_currency": "eur"}}
+    refunded = records.paid(days_ago=5, amount=3000, **buyer_eur)
+    charge = make_charge(refunded["payment_intent"], amount=2790, amount_refunded=1395, currency="eur")
+    records.deliver("charge.refunded", charge, refunded["created"] + DAY)
+    disputed = records.paid(days_ago=4, amount=3000, **buyer_eur)
+    dispute = dict(make_dispute(disputed["payment_intent"], amount=2790), currency="eur")
+    records.deliver("charge.dispute.created", dispute, disputed["created"] + DAY)
+    usd = read_report(store, now)["orders"]["usd"]
+    assert (usd["gross"], usd["refunded"], usd["disputed"], usd["net"]) == (6000, 1500, 3000, 1500)
+
+
 def test_weeks_start_on_monday_and_add_up_to_the_days(store):
     now = int(time.time())
     record_the_shop(store, now)

@@ -13,7 +13,16 @@ from shared.events.intake import process
 from shared.orders.fulfilment import Fulfiller, FulfilmentFailed
 from shared.store.dynamo import DynamoStore
 from shared.store.keys import all_subscriptions, ledger_since, orders_since
-from tests.fakes import FIXTURES, RecordingAction, make_charge, make_event, make_session
+from tests.fakes import (
+    FIXTURES,
+    RecordingAction,
+    make_charge,
+    make_event,
+    make_invoice,
+    make_invoice_payment,
+    make_refund,
+    make_session,
+)
 
 DAY = 86400
 
@@ -84,6 +93,25 @@ def test_the_ledger_records_type_source_and_the_record_each_event_changed(store,
     recent = [e["event_id"] for index, partition, start in ledger_since(now - DAY, now)
               for e in store.query_range(index, partition, start=start)]
     assert completed["id"] not in recent and refund["id"] in recent
+
+
+def test_the_ledger_names_a_renewal_invoice_its_payment_and_refund_reached(store, fulfiller):
+    """A renewal has no order: the payment's link and the refund land on the invoice's record, and the
+    ledger says so (a refund whose payment is not linked yet is parked on its payment intent)."""
+    now = int(time.time())
+    sub_id, renewal, pi = (f"{p}_{uuid.uuid4().hex[:10]}" for p in ("sub", "in", "pi"))
+    early = make_event("refund.created", make_refund(f"pi_{uuid.uuid4().hex[:8]}", amount=200))
+    paid = make_event("invoice.paid", make_invoice(renewal, sub_id, payment_intent=pi))
+    linked = make_event("invoice_payment.paid", make_invoice_payment(renewal, pi))
+    refund = make_event("refund.created", make_refund(pi, amount=200))
+    for event in (early, paid, linked, refund):
+        assert process(event, store, fulfiller, now=now) == "applied"
+    entries = {e["event_id"]: e for index, partition, start in ledger_since(now, now)
+               for e in store.query_range(index, partition, start=start)}
+    assert entries[early["id"]]["payment_intent"] == early["data"]["object"]["payment_intent"]
+    assert entries[paid["id"]]["subscription"] == sub_id
+    assert entries[linked["id"]]["invoice"] == renewal and entries[refund["id"]]["invoice"] == renewal
+    assert "order" not in entries[refund["id"]]
 
 
 def test_a_failed_event_says_why_and_a_retry_that_applies_it_keeps_the_reason(store):

@@ -17,7 +17,8 @@
     expired: 'Checkout expired',
     refunded: 'Order refunded',
     partially_refunded: 'Order partially refunded',
-    disputed: 'Payment disputed'
+    disputed: 'Payment disputed',
+    dispute_lost: 'Payment reversed'
   };
   const MESSAGES = {
     paid: 'Your payment went through.',
@@ -97,7 +98,11 @@
     status.setAttribute('data-state', state);
     status.setAttribute('data-fulfilled', s.fulfilled ? 'true' : 'false');
     $('order-email').textContent = s.customer_email || '\u2014';
-    $('order-total').textContent = money(s.amount_total, s.currency, s.currency_exponent);
+    // What the buyer paid, in the currency they paid in (Adaptive Pricing), with the seller's price after it.
+    const total = money(s.amount_total, s.currency, s.currency_exponent);
+    $('order-total').textContent = typeof s.presentment_amount === 'number' && s.presentment_currency
+      ? money(s.presentment_amount, s.presentment_currency, s.presentment_currency_exponent) + ' (' + total + ')'
+      : total;
 
     const rows = document.createDocumentFragment();
     (Array.isArray(s.line_items) ? s.line_items : []).forEach(function (item) {

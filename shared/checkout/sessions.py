@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Code, InvalidRequest
-from ..money import exponent
+from ..money import exponent, session_amounts
 from ..orders.lines import ITEMS_METADATA_KEY, line_items_of
 from ..stripe_ids import PRICE_REF, SESSION_ID
 from .prices import Price, PriceCatalog
@@ -110,16 +110,25 @@ def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, 
 
     Amounts are in the currency's minor unit; `currency_exponent` beside each currency says how many of
     their digits are decimals, so the page scales them without a table of its own (`money` is the one).
+    The totals are the seller's; `presentment_*` is what the buyer paid in their own currency (Adaptive
+    Pricing), or null when they paid in the seller's.
     """
     details = session.get("customer_details") or {}
+    amounts = session_amounts(session)
+    presentment = amounts.get("presentment") or (order or {}).get("presentment") or {}
+    if presentment.get("currency") == amounts["currency"]:
+        presentment = {}  # paid in the seller's currency: nothing more to show
     return {
         "id": session["id"],
         "status": session.get("status"),
         "payment_status": session.get("payment_status"),
         "mode": session.get("mode"),
-        "amount_total": session.get("amount_total"),
-        "currency": session.get("currency"),
-        "currency_exponent": _exponent(session.get("currency")),
+        "amount_total": amounts["amount_total"],
+        "currency": amounts["currency"],
+        "currency_exponent": _exponent(amounts["currency"]),
+        "presentment_amount": presentment.get("amount"),
+        "presentment_currency": presentment.get("currency"),
+        "presentment_currency_exponent": _exponent(presentment.get("currency")),
         "customer_email": details.get("email") or session.get("customer_email"),
         "line_items": [
             {**{k: item.get(k) for k in ("description", "quantity", "amount_total", "currency")},

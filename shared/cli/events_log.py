@@ -35,6 +35,7 @@ class Entry:
     done_at: int | None
     order: str | None  # the Checkout Session of the order it changed
     subscription: str | None
+    invoice: str | None  # a subscription renewal's invoice (its payment, or its refund or dispute)
     payment_intent: str | None  # a refund or dispute parked until its order is known
     error: str | None  # the last failure's code, even when a retry then applied it
 
@@ -44,6 +45,8 @@ class Entry:
             return f"order {self.order}"
         if self.subscription:
             return f"subscription {self.subscription}"
+        if self.invoice:
+            return f"invoice {self.invoice}"
         if self.payment_intent:
             return f"parked on {self.payment_intent}"
         return ""
@@ -73,7 +76,8 @@ def entries(items: Iterable[Item], *, now: int, outcome: str | None = None) -> l
             event_id=str(item.get("event_id") or ""), type=str(item.get("type") or ""), outcome=result,
             source=str(item.get("source") or ""), at=int(item.get("seen_at") or 0),
             event_created=item.get("event_created"), done_at=item.get("done_at"), order=item.get("order"),
-            subscription=item.get("subscription"), payment_intent=item.get("payment_intent"),
+            subscription=item.get("subscription"), invoice=item.get("invoice"),
+            payment_intent=item.get("payment_intent"),
             error=item.get("last_error") or ("lease_expired" if result == "failed" else None))
         if outcome in (None, entry.outcome):
             found.append(entry)

@@ -78,11 +78,26 @@ def ended_as(order: dict[str, Any]) -> str | None:
 
 def taken_back(order: dict[str, Any], amount: int) -> tuple[int, int]:
     """(refunded, disputed) of an order charging `amount`; together never more than it."""
-    refunded = min(int((order.get("refund") or {}).get("amount_refunded") or 0), amount)
+    refund = order.get("refund") or {}
+    refunded = min(in_order_currency(order, amount, refund.get("amount_refunded"), refund.get("currency"),
+                                     of=refund.get("amount")), amount)
     dispute = order.get("dispute") or {}
     lost = dispute.get("open") or "lost" in (dispute.get("outcome"), dispute.get("status"))
-    disputed = min(int(dispute.get("amount") or 0), amount - refunded) if dispute and lost else 0
+    disputed = min(in_order_currency(order, amount, dispute.get("amount"), dispute.get("currency")),
+                   amount - refunded) if dispute and lost else 0
     return refunded, disputed
+
+
+def in_order_currency(order: dict[str, Any], amount: int, value: Any, currency: Any, *, of: Any = None) -> int:
+    """`value` (in `currency`) as the same share of the order's `amount`. A buyer who paid in their own
+    currency (Adaptive Pricing) is refunded, and disputes, in it: `of` is what they paid in it, else the
+    order's `presentment` amount says."""
+    value = int(value or 0)
+    if not currency or currency == order.get("currency") or not value:
+        return value
+    presentment = order.get("presentment") or {}
+    paid = of or (presentment.get("amount") if presentment.get("currency") == currency else None)
+    return round(amount * value / int(paid)) if paid else value
 
 
 def line_shares(order: dict[str, Any], amount: int) -> list[tuple[str, int, int]]:

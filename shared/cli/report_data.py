@@ -12,7 +12,8 @@ from ..store.base import Item, Store
 from ..store.keys import all_subscriptions
 from ..store.keys import orders_since as orders_range
 
-ORDER_ATTRIBUTES = ("created", "currency", "amount_total", "facts", "refund", "dispute", "line_items")
+ORDER_ATTRIBUTES = ("created", "currency", "amount_total", "presentment", "facts", "refund", "dispute",
+                    "line_items")
 SUBSCRIPTION_ATTRIBUTES = ("subscription_id", "status", "currency", "items", "created", "start_date", "trial_end",
                            "ended_at", "canceled_at", "latest_invoice")
 

@@ -62,6 +62,26 @@ def _dispute(now: int, status: str) -> JSON:
             "livemode": False}
 
 
+def _refund(now: int, status: str) -> JSON:
+    return {"id": new_id("re_"), "object": "refund", "amount": 2000, "currency": "usd", "status": status,
+            "charge": new_id("ch_"), "payment_intent": new_id("pi_"), "reason": "requested_by_customer",
+            "created": now - 60, "metadata": {},
+            **({"failure_reason": "expired_or_canceled_card"} if status == "failed" else {})}
+
+
+def _fraud_warning(now: int) -> JSON:
+    return {"id": new_id("issfr_"), "object": "radar.early_fraud_warning", "actionable": True,
+            "charge": new_id("ch_"), "payment_intent": new_id("pi_"), "fraud_type": "made_with_stolen_card",
+            "created": now - 60, "livemode": False}
+
+
+def _invoice_payment(now: int) -> JSON:
+    return {"id": new_id("inpay_"), "object": "invoice_payment", "invoice": new_id("in_"), "is_default": True,
+            "payment": {"type": "payment_intent", "payment_intent": new_id("pi_")}, "status": "paid",
+            "amount_paid": 500, "amount_requested": 500, "currency": "usd", "created": now - 60, "livemode": False,
+            "status_transitions": {"paid_at": now - 60, "canceled_at": None}}
+
+
 def _subscription(now: int, status: str = "active") -> JSON:
     sub_id = new_id("sub_")
     price = {"id": "price_sample", "object": "price", "currency": "usd", "unit_amount": 500, "type": "recurring",
@@ -70,15 +90,19 @@ def _subscription(now: int, status: str = "active") -> JSON:
             "subscription": sub_id, "current_period_start": now - _DAY, "current_period_end": now + 29 * _DAY}
     return {"id": sub_id, "object": "subscription", "status": status, "customer": new_id("cus_", 14),
             "cancel_at_period_end": False, "cancel_at": None, "canceled_at": now if status == "canceled" else None,
+            "trial_end": now + 3 * _DAY if status == "trialing" else None,
             "created": now - _DAY, "currency": "usd", "livemode": False, "metadata": {},
             "items": {"object": "list", "data": [item], "has_more": False}}
 
 
 def _invoice(now: int, paid: bool) -> JSON:
     period = {"start": now - _DAY, "end": now + 29 * _DAY}
-    return {"id": new_id("in_"), "object": "invoice", "status": "paid" if paid else "open", "currency": "usd",
+    invoice_id = new_id("in_")
+    return {"id": invoice_id, "object": "invoice", "status": "paid" if paid else "open", "currency": "usd",
             "amount_due": 500, "amount_paid": 500 if paid else 0, "customer": new_id("cus_", 14),
-            "created": now - 60, "livemode": False,
+            "created": now - 60, "livemode": False, "billing_reason": "subscription_cycle",
+            "customer_email": "buyer@example.com",
+            "hosted_invoice_url": f"https://invoice.stripe.com/i/acct_sample/test_{invoice_id}",
             "parent": {"type": "subscription_details", "subscription_details": {"subscription": new_id("sub_")}},
             "lines": {"object": "list", "data": [{"id": new_id("il_"), "amount": 500, "period": period}]}}
 
@@ -89,13 +113,21 @@ SAMPLES: dict[str, Callable[[int], JSON]] = {
     "checkout.session.async_payment_failed": lambda now: _session(now, payment_status="unpaid"),
     "checkout.session.expired": lambda now: _session(now, status="expired", payment_status="unpaid", paid=False),
     "charge.refunded": _charge,
+    "charge.refund.updated": lambda now: _refund(now, "failed"),
+    "refund.created": lambda now: _refund(now, "pending"),
+    "refund.updated": lambda now: _refund(now, "succeeded"),
+    "refund.failed": lambda now: _refund(now, "failed"),
     "charge.dispute.created": lambda now: _dispute(now, "needs_response"),
     "charge.dispute.closed": lambda now: _dispute(now, "lost"),
+    "radar.early_fraud_warning.created": _fraud_warning,
     "customer.subscription.created": lambda now: _subscription(now),
     "customer.subscription.updated": lambda now: _subscription(now),
     "customer.subscription.deleted": lambda now: _subscription(now, status="canceled"),
+    "customer.subscription.trial_will_end": lambda now: _subscription(now, status="trialing"),
     "invoice.paid": lambda now: _invoice(now, paid=True),
     "invoice.payment_failed": lambda now: _invoice(now, paid=False),
+    "invoice.payment_action_required": lambda now: _invoice(now, paid=False),
+    "invoice_payment.paid": _invoice_payment,
 }
 
 

@@ -15,9 +15,16 @@ from typing import Any
 
 from .. import _json, telemetry
 from ..errors import Code, Conflict, DomainError, InvalidRequest
-from ..orders.changes import OrderChange, PaymentChange, SubscriptionChange
-from ..orders.fulfilment import Fulfiller
-from ..orders.records import apply_order_change, apply_payment_change, apply_subscription_change
+from ..orders.changes import InvoiceLink, OrderChange, PaymentChange, SubscriptionChange
+from ..orders.fulfilment import Fulfiller, persist
+from ..orders.notices import subscription_notice
+from ..orders.records import (
+    Reached,
+    apply_invoice_link,
+    apply_order_change,
+    apply_payment_change,
+    apply_subscription_change,
+)
 from ..settings import Secret
 from ..store.base import Claim, Item, Store, release_after_failure
 from ..store.keys import event_key
@@ -86,16 +93,18 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
     if claim is Claim.IN_PROGRESS:
         raise EventInProgress("This event is being processed by another request; retry shortly.")
     try:
-        order, touched = _apply(store, decision)
-        if order is not None:
-            fulfiller.fulfil_if_due(store, order, now=now)
+        reached = _apply(store, decision, fulfiller)
+        for record in reached:
+            fulfiller.settle(store, record, now=now)
     except Exception as exc:
         _failed(event, exc)
         error = exc.code.value if isinstance(exc, DomainError) else type(exc).__name__
         release_after_failure(store, key, token, correlation_id=event["id"],
                               fields={"last_error": error, "failed_at": now})
         raise
-    store.finish(key, token, now=now, fields={"outcome": "applied", **touched})
+    # The seller's notice hook may have run under this claim: losing this write would run it again.
+    touched = {"outcome": "applied", **_touched(decision, reached)}
+    persist(lambda: store.finish(key, token, now=now, fields=touched))
     telemetry.count("EventsApplied")
     return "applied"
 
@@ -106,16 +115,36 @@ def _failed(event: dict[str, Any], exc: Exception) -> None:
         "correlation_id": event["id"], "event_type": event["type"], "error": type(exc).__name__})
 
 
-def _apply(store: Store, decision: Decision) -> tuple[dict[str, Any] | None, Item]:
-    """The change made, and which record it touched (for the ledger)."""
+def _apply(store: Store, decision: Decision, fulfiller: Fulfiller) -> list[Reached]:
+    """Store the decision; the records it reached, to fulfil or tell of."""
     if isinstance(decision, OrderChange):
-        return apply_order_change(store, decision), {"order": decision.session_id}
+        return [("order", apply_order_change(store, decision))]
     if isinstance(decision, PaymentChange):
-        order = apply_payment_change(store, decision)
-        if order is None:  # parked until its session is known
-            return None, {"payment_intent": decision.payment_intent}
-        return order, {"order": order["session_id"]}
+        return apply_payment_change(store, decision)
+    if isinstance(decision, InvoiceLink):
+        return apply_invoice_link(store, decision)
     if isinstance(decision, SubscriptionChange):
-        apply_subscription_change(store, decision)
-        return None, {"subscription": decision.subscription_id}
-    return None, {}
+        subscription, reached = apply_subscription_change(store, decision)
+        if decision.notice is not None:
+            # Told under this event's claim: the ledger makes it once.
+            fulfiller.tell(subscription_notice(decision.notice, subscription))
+        return reached
+    return []
+
+
+def _touched(decision: Decision, reached: list[Reached]) -> Item:
+    """The record the event changed, for the ledger (`python -m shared events`)."""
+    if isinstance(decision, OrderChange):
+        return {"order": decision.session_id}
+    if isinstance(decision, SubscriptionChange):
+        return {"subscription": decision.subscription_id}
+    # Money reaches an order, or a renewal's invoice record; a payment not yet linked parks it.
+    for kind, record in reached:
+        if kind == "order":
+            return {"order": record["session_id"]}
+    if isinstance(decision, InvoiceLink):
+        return {"invoice": decision.invoice_id}
+    if isinstance(decision, PaymentChange):
+        invoice = next((r.get("invoice_id") for kind, r in reached if kind == "invoice"), decision.invoice_id)
+        return {"invoice": invoice} if invoice else {"payment_intent": decision.payment_intent}
+    return {}

@@ -23,6 +23,7 @@ from .decide import HANDLED_TYPES, session_snapshot
 from .intake import process
 
 PAID = ("paid", "no_payment_required")
+TYPES_PER_LIST = 20  # Stripe's limit on `types` in one events list call
 
 
 def record_session(store: Store, fulfiller: Fulfiller, session: dict[str, Any]) -> dict[str, Any] | None:
@@ -39,7 +40,7 @@ def record_session(store: Store, fulfiller: Fulfiller, session: dict[str, Any]) 
                         session=session_snapshot(session), fact="paid")
         order = apply_order_change(store, OrderChange(session_id, change))
         try:
-            fulfiller.fulfil_if_due(store, order)
+            fulfiller.settle(store, ("order", order))
         except DomainError as exc:
             telemetry.logger().warning("success page could not fulfil", extra={"session_id": session_id,
                                                                               "code": exc.code})
@@ -61,7 +62,9 @@ def reconcile(gateway: StripeGateway, store: Store, fulfiller: Fulfiller, *, sin
               lease_seconds: int = 60) -> ReconcileReport:
     """Apply every handled event since `since` that the ledger lacks, oldest first."""
     report = ReconcileReport()
-    for event in sorted(gateway.events(list(HANDLED_TYPES), since), key=lambda e: (e["created"], e["id"])):
+    events = [event for start in range(0, len(HANDLED_TYPES), TYPES_PER_LIST)
+              for event in gateway.events(list(HANDLED_TYPES[start:start + TYPES_PER_LIST]), since)]
+    for event in sorted(events, key=lambda e: (e["created"], e["id"])):
         ledger = store.get(event_key(event["id"]))
         if ledger is not None and ledger.get("done_at") is not None:
             report.already += 1

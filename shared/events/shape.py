@@ -57,39 +57,56 @@ _EXPECTED: dict[Callable[[Any], bool], str] = {
     _expandable: "an ID or an object with one",
 }
 
+PRESENTMENT: Fields = {"presentment_amount": _whole, "presentment_currency": _text}
 SESSION: Fields = {
     "id": _id, "payment_status": _text, "mode": _text, "amount_total": _whole, "amount_subtotal": _whole,
     "currency": _text, "customer_email": _text, "customer_details": {"email": _text},
-    "customer": _expandable, "payment_intent": _expandable, "subscription": _expandable,
+    "customer": _expandable, "payment_intent": _expandable, "subscription": _expandable, "invoice": _expandable,
     "created": _whole, "livemode": _flag,
     "line_items": ListOf({"description": _text, "quantity": _whole, "amount_total": _whole, "currency": _text,
                           "price": _expandable}),
     "metadata": {ITEMS_METADATA_KEY: _text},
+    "presentment_details": PRESENTMENT,
+    "currency_conversion": {"amount_total": _whole, "amount_subtotal": _whole, "source_currency": _text},
 }
-CHARGE: Fields = {"payment_intent": _expandable, "amount": _whole, "amount_refunded": _whole}
-DISPUTE: Fields = {"id": _text, "payment_intent": _expandable, "status": _text, "reason": _text, "amount": _whole}
+REFUND: Fields = {"id": _id, "payment_intent": _expandable, "charge": _expandable, "amount": _whole,
+                  "currency": _text, "status": _text, "created": _whole}
+CHARGE: Fields = {"id": _id, "payment_intent": _expandable, "invoice": _expandable, "amount": _whole,
+                  "amount_refunded": _whole, "currency": _text, "refunds": ListOf(REFUND)}
+DISPUTE: Fields = {"id": _id, "payment_intent": _expandable, "charge": _expandable, "status": _text, "reason": _text,
+                   "amount": _whole, "currency": _text}
+FRAUD_WARNING: Fields = {"id": _id, "payment_intent": _expandable, "charge": _expandable, "fraud_type": _text,
+                         "actionable": _flag}
 SUBSCRIPTION: Fields = {
     "id": _id, "status": _text, "customer": _expandable, "current_period_end": _whole,
-    "cancel_at_period_end": _flag, "cancel_at": _whole, "canceled_at": _whole,
+    "cancel_at_period_end": _flag, "cancel_at": _whole, "canceled_at": _whole, "trial_end": _whole,
     "items": ListOf({"current_period_end": _whole, "price": _expandable}),
 }
+INVOICE_PAYMENT: Fields = {"invoice": _expandable, "status": _text,
+                           "payment": {"type": _text, "payment_intent": _expandable}}
 INVOICE: Fields = {
-    "id": _text, "subscription": _expandable, "amount_paid": _whole, "amount_due": _whole, "currency": _text,
-    "period_start": _whole, "period_end": _whole,
+    "id": _id, "subscription": _expandable, "amount_paid": _whole, "amount_due": _whole, "currency": _text,
+    "period_start": _whole, "period_end": _whole, "billing_reason": _text, "hosted_invoice_url": _text,
+    "customer_email": _text, "payment_intent": _expandable,
     "parent": {"subscription_details": {"subscription": _expandable}},
     "lines": ListOf({"period": {"start": _whole, "end": _whole}}),
+    "payments": ListOf(INVOICE_PAYMENT),
 }
 
 # Each handled type: the fields of its object, and which of them it cannot do without.
 OBJECTS: dict[str, tuple[Fields, tuple[str, ...]]] = {
     **{f"checkout.session.{kind}": (SESSION, ("id",))
        for kind in ("completed", "async_payment_succeeded", "async_payment_failed", "expired")},
-    "charge.refunded": (CHARGE, ()),
-    "charge.dispute.created": (DISPUTE, ()),
-    "charge.dispute.closed": (DISPUTE, ()),
-    **{f"customer.subscription.{kind}": (SUBSCRIPTION, ("id",)) for kind in ("created", "updated", "deleted")},
-    "invoice.paid": (INVOICE, ()),
-    "invoice.payment_failed": (INVOICE, ()),
+    "charge.refunded": (CHARGE, ("id",)),
+    **{kind: (REFUND, ("id",)) for kind in ("charge.refund.updated", "refund.created", "refund.updated",
+                                            "refund.failed")},
+    "charge.dispute.created": (DISPUTE, ("id",)),
+    "charge.dispute.closed": (DISPUTE, ("id",)),
+    "radar.early_fraud_warning.created": (FRAUD_WARNING, ("id",)),
+    **{f"customer.subscription.{kind}": (SUBSCRIPTION, ("id",))
+       for kind in ("created", "updated", "deleted", "trial_will_end")},
+    **{f"invoice.{kind}": (INVOICE, ()) for kind in ("paid", "payment_failed", "payment_action_required")},
+    "invoice_payment.paid": (INVOICE_PAYMENT, ()),
 }
 
 

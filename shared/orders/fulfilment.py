@@ -3,7 +3,8 @@
 The webhook, a Stripe retry, the success page and `reconcile` all call `fulfil_if_due`. The order
 item itself is the lock: a conditional claim with a lease (so a crash mid-way frees it for the
 next trigger), then `done_at` set only by the claim's holder. Actions: the record (always), a
-confirmation email through Amazon SES when `EMAIL_FROM` is set, and the seller's own hook.
+confirmation email through Amazon SES when `EMAIL_FROM` is set, and the seller's own hook. The same
+object tells the seller's notice hook (`notices.py`) what else happened, once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from ..errors import Code, Conflict, Misconfigured, OperationFailed, StoreUnavai
 from ..money import format_amount
 from ..store.base import Claim, Store, release_after_failure
 from ..store.keys import order_key
+from . import notices
 from .model import Order, due_for_fulfilment, public_view
+from .notices import Notify
+from .records import Reached
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -39,18 +43,61 @@ Action = Callable[[dict[str, Any]], None]
 
 
 class Fulfiller:
-    def __init__(self, actions: list[Action], *, lease_seconds: int = 60) -> None:
+    def __init__(self, actions: list[Action], *, notify: Notify | None = None, lease_seconds: int = 60) -> None:
         self.actions = actions
+        self.notify = notify
         self.lease_seconds = lease_seconds
 
     @classmethod
     def from_settings(cls, settings: Settings, *, ses_client: Any = None) -> Fulfiller:
         actions: list[Action] = []
+        notify = None
         if settings.email_from:
             actions.append(EmailReceipt(settings.email_from, region=settings.aws_region, client=ses_client))
         if settings.fulfillment_hook:
             actions.append(load_hook(settings.fulfillment_hook))
-        return cls(actions, lease_seconds=settings.event_lease_seconds)
+            notify = notices.load_notice_hook(settings.fulfillment_hook)
+        return cls(actions, notify=notify, lease_seconds=settings.event_lease_seconds)
+
+    def settle(self, store: Store, reached: Reached, *, now: int | None = None) -> None:
+        """After a change reached a record: fulfil an order now due, and tell of a lost dispute."""
+        kind, record = reached
+        if kind == "order":
+            self.fulfil_if_due(store, record, now=now)
+        if self.notify is None:
+            return
+        lost = notices.dispute_lost(kind, record)
+        if lost is not None:
+            self.notify_once(store, *lost, now=now)
+
+    def tell(self, notice: dict[str, Any]) -> None:
+        """Call the notice hook, under a claim the caller holds (an event's, in the ledger)."""
+        if self.notify is None:
+            return
+        try:
+            self.notify(notice)
+        except Exception as exc:  # the seller's code: any failure is retried, like a failed fulfilment
+            telemetry.count("FulfilmentFailures")
+            telemetry.logger().exception("notice failed", extra={"notice": notice.get("kind"),
+                                                                  "error": type(exc).__name__})
+            raise FulfilmentFailed("The notice hook failed and will be retried.") from exc
+
+    def notify_once(self, store: Store, key: str, notice: dict[str, Any], *, now: int | None = None) -> bool:
+        """Call the notice hook once for `key`, whichever trigger gets here first; True when this call did."""
+        now = int(time.time()) if now is None else now
+        token = uuid.uuid4().hex
+        outcome = store.claim(key, token, now=now, until=now + self.lease_seconds)
+        if outcome is Claim.DONE:
+            return False
+        if outcome is Claim.IN_PROGRESS:
+            raise FulfilmentBusy("This notice is being sent by another request; retry shortly.")
+        try:
+            self.tell(notice)
+        except FulfilmentFailed:
+            release_after_failure(store, key, token, correlation_id=key)
+            raise
+        persist(lambda: store.finish(key, token, now=now))
+        return True
 
     def fulfil_if_due(self, store: Store, order: Order, *, now: int | None = None) -> bool:
         """Run the actions if this order is due and nobody did; True when this call fulfilled it."""
@@ -82,15 +129,15 @@ class Fulfiller:
                 "correlation_id": order["session_id"], "error": type(exc).__name__})
             release_after_failure(store, key, token, correlation_id=order["session_id"])
             raise FulfilmentFailed("Fulfilment failed and will be retried.") from exc
-        _persist(lambda: store.finish(key, token, now=now))
+        persist(lambda: store.finish(key, token, now=now))
         telemetry.count("Fulfilments")
         telemetry.logger().info("order fulfilled", extra={"correlation_id": order["session_id"]})
         return True
 
 
-def _persist(write: Callable[[], None], attempts: int = 5, delay: float = 0.2) -> None:
-    """Marking an order done after its actions ran is the one write whose loss would repeat them
-    (after the lease, a retry would run them again), so it rides out a longer store hiccup."""
+def persist(write: Callable[[], None], attempts: int = 5, delay: float = 0.2) -> None:
+    """Marking work done after the seller's code ran for it is the write whose loss would repeat that
+    code (after the lease, a retry would run it again), so it rides out a longer store hiccup."""
     for attempt in range(attempts):
         try:
             write()
@@ -149,7 +196,14 @@ class EmailReceipt:
 def receipt_text(order: dict[str, Any]) -> str:
     lines = [f"{item.get('quantity', 1)} × {item.get('description') or item.get('price')}"
              for item in order.get("line_items", [])]
-    if order.get("amount_total") is not None:
-        lines.append(f"Total: {format_amount(order['amount_total'], order.get('currency'))}")
+    total = format_amount(order["amount_total"], order.get("currency")) if order.get("amount_total") is not None \
+        else None
+    presentment = order.get("presentment") or {}
+    if presentment.get("amount") is not None and presentment.get("currency") not in (None, order.get("currency")):
+        # What the buyer paid, in the currency they paid in; the seller's price after it.
+        paid = format_amount(presentment["amount"], presentment["currency"])
+        lines.append(f"Total: {paid}" + (f" ({total})" if total else ""))
+    elif total:
+        lines.append(f"Total: {total}")
     lines.append(f"Order reference: {order['session_id']}")
     return "Thank you for your order.\n\n" + "\n".join(line for line in lines if line) + "\n"

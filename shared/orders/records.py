@@ -1,24 +1,42 @@
-"""Applying changes to stored orders and subscriptions: read, decide (pure), versioned write, retry.
+"""Applying changes to stored records: read, decide (pure), versioned write, retry; and routing the
+changes that do not name their record to the one they belong to.
 
-Refunds and disputes name a payment intent, not a session. Each payment intent has a `PAYMENT#`
-item that links it to its session once the session is known, and parks the changes that arrive
-before that. Both sides meet on that one item with versioned writes, so whichever lands second
-sees the other: no change is lost to the race between `completed` and an early `charge.refunded`.
+Refunds, disputes and fraud warnings name a payment intent, not a session. Each payment intent has a
+`PAYMENT#` item linking it to what it paid for: the Checkout order (`session_id`: a one-time payment,
+or a subscription's first invoice once that is known) or an invoice (`invoice_id`). An `INVOICE#` item
+links the first invoice of a subscription Checkout to its order (the session names its invoice, never
+its payment), and a renewal's refunds and disputes are applied to the invoice record itself.
+
+    charge.refunded(pi) → PAYMENT#pi ─session_id→ ORDER#cs
+                                     └invoice_id→ INVOICE#in ─session_id→ ORDER#cs
+                                                             └(renewal)  → the invoice record itself
+
+Links arrive in any order, so each hop parks what comes before its link: a payment intent keeps
+changes under `parked` until it knows its invoice or session, and an unlinked invoice keeps the
+changes it applied to itself under `held`, handing them on if a session later claims it. A link is
+one unconditional write that bumps the item's version and returns it, so a change parking itself at
+the same moment (holding the old version) fails its write and, reading again, finds the link: no
+change is lost to a race. Parked and held changes are kept, and handed on again by every later
+linking write: a crash between the link and the hand-on is repaired by the retry, and the target
+applies each change once (by event id, and money facts by their Stripe ids).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import StoreUnavailable
 from ..store.base import Item, Store, VersionConflict
-from ..store.keys import order_key, payment_key, subscription_key
-from .changes import OrderChange, PaymentChange, SubscriptionChange
-from .model import Change, Order, apply
+from ..store.keys import invoice_key, order_key, payment_key, subscription_key
+from .changes import InvoiceLink, OrderChange, PaymentChange, SubscriptionChange
+from .model import Change, Order, apply, apply_to_invoice, refresh
 from .subscriptions import apply_subscription
 
 MAX_ATTEMPTS = 20
+ON_ORDER = "on_order"  # an invoice record's status once its money is on its Checkout order
+
+Reached = tuple[Literal["order", "invoice"], Item]  # a record a change was applied to, as stored
 
 
 def update(store: Store, key: str, decide: Callable[[Item | None], Item | None]) -> Item | None:
@@ -38,56 +56,135 @@ def update(store: Store, key: str, decide: Callable[[Item | None], Item | None])
 
 
 def apply_order_change(store: Store, oc: OrderChange) -> Order:
-    payment_intent = oc.change.session.get("payment_intent")
-    parked: list[Change] = link_payment(store, payment_intent, oc.session_id) if payment_intent else []
+    """A session's change, with whatever waited for the session: changes parked under its payment
+    intent, and those its first invoice held."""
+    snapshot = oc.change.session
+    waiting: list[Change] = []
+    if snapshot.get("payment_intent"):
+        waiting += link_payment(store, snapshot["payment_intent"], oc.session_id)
+    if snapshot.get("invoice"):
+        waiting += link_invoice(store, snapshot["invoice"], oc.session_id)
+    return apply_to_order(store, oc.session_id, [oc.change, *waiting])
 
+
+def apply_to_order(store: Store, session_id: str, changes: list[Change]) -> Order:
     def decide(current: Item | None) -> Item | None:
         order, changed = current, False
-        for change in [oc.change, *parked]:
-            after = apply(order, oc.session_id, change)
+        for change in changes:
+            after = apply(order, session_id, change)
             if after is not None:
                 order, changed = after, True
         return order if changed else None
 
-    result = update(store, order_key(oc.session_id), decide)
-    assert result is not None
+    result = update(store, order_key(session_id), decide)
+    assert result is not None  # `changes` is never empty, so the order exists after it
     return result
 
 
-def apply_payment_change(store: Store, pc: PaymentChange) -> Order | None:
-    """Apply to the linked order, or park the change until its session arrives. None when parked."""
+def apply_payment_change(store: Store, pc: PaymentChange) -> list[Reached]:
+    """Apply to what the payment paid for, or park the change until that is known ([] when parked)."""
     key = payment_key(pc.payment_intent)
-    linked: dict[str, Any] = {}
+    route: dict[str, Any] = {}
 
     def park(current: Item | None) -> Item | None:
-        linked.clear()
-        if current and current.get("session_id"):
-            linked["session_id"] = current["session_id"]
-            return None
-        parked = list((current or {}).get("parked", []))
+        route.clear()
+        current = current or {}
+        parked = list(current.get("parked", []))
+        route["parked"] = parked
+        for target in ("session_id", "invoice_id"):
+            if current.get(target):
+                route[target] = current[target]
+                return None
+        if pc.invoice_id:
+            # The change names its invoice itself: that is the link.
+            route["invoice_id"] = pc.invoice_id
+            return {**current, "payment_intent": pc.payment_intent, "invoice_id": pc.invoice_id, "parked": parked}
         if any(p["event_id"] == pc.change.event_id for p in parked):
             return None
-        return {**(current or {}), "payment_intent": pc.payment_intent, "parked": parked + [pc.change.to_dict()]}
+        return {**current, "payment_intent": pc.payment_intent, "parked": parked + [pc.change.to_dict()]}
 
     update(store, key, park)
-    if not linked:
-        return None
-    return apply_order_change(store, OrderChange(linked["session_id"], pc.change))
+    changes = [*(Change.from_dict(p) for p in route["parked"]), pc.change]
+    if "session_id" in route:
+        return [("order", apply_to_order(store, route["session_id"], changes))]
+    if "invoice_id" in route:
+        return apply_invoice_changes(store, route["invoice_id"], changes)
+    return []
+
+
+def apply_invoice_changes(store: Store, invoice_id: str, changes: list[Change]) -> list[Reached]:
+    """Money changes for an invoice: onto its Checkout order when it has one, else onto its own record."""
+    linked: dict[str, Any] = {}
+
+    def decide(current: Item | None) -> Item | None:
+        linked.clear()
+        if current and current.get("session_id"):
+            linked.update(session_id=current["session_id"], held=current.get("held", []))
+            return None
+        record, changed = current, False
+        held = list((current or {}).get("held", []))
+        for change in changes:
+            after = apply_to_invoice(record, invoice_id, change)
+            if after is not None:
+                record, changed = after, True
+            if not any(h["event_id"] == change.event_id for h in held):
+                held.append(change.to_dict())
+        return {**record, "held": held} if changed and record is not None else None
+
+    result = update(store, invoice_key(invoice_id), decide)
+    if linked:
+        held = [Change.from_dict(h) for h in linked["held"]]
+        return [("order", apply_to_order(store, linked["session_id"], [*held, *changes]))]
+    return [("invoice", result)] if result is not None else []
 
 
 def link_payment(store: Store, payment_intent: str, session_id: str) -> list[Change]:
-    """Link the payment intent to its session; returns the changes parked there so far.
-
-    One unconditional write that bumps the version: a refund parking itself at the same moment
-    holds the old version, so its write fails and, reading again, it finds the link.
-    """
+    """Link the payment intent to its session; returns the changes parked there so far."""
     linked = store.set_fields(payment_key(payment_intent), {"payment_intent": payment_intent,
                                                              "session_id": session_id})
     return [Change.from_dict(p) for p in linked.get("parked", [])]
 
 
-def apply_subscription_change(store: Store, sc: SubscriptionChange) -> Item:
+def link_invoice(store: Store, invoice_id: str, session_id: str) -> list[Change]:
+    """Make the invoice the session's first invoice; returns the changes it held so far. Its own
+    status and figures are cleared in the same write: from now on its money is on the order."""
+    linked = store.set_fields(invoice_key(invoice_id), {
+        "invoice_id": invoice_id, "session_id": session_id, "status": ON_ORDER, "refund": None, "dispute": None})
+    return [Change.from_dict(h) for h in linked.get("held", [])]
+
+
+def apply_invoice_link(store: Store, link: InvoiceLink) -> list[Reached]:
+    """Record what an invoice event tells about the invoice and, when it names the payment, link the
+    payment intent to the invoice (and straight to its order when the invoice already has one), handing
+    on whatever was parked under the payment intent. Two writes, no reads."""
+    key = invoice_key(link.invoice_id)
+    invoice = store.set_fields(key, {"invoice_id": link.invoice_id, **link.details,
+                                     **({"payment_intent": link.payment_intent} if link.payment_intent else {})})
+    reached: list[Reached] = []
+    if invoice.get("held") and not invoice.get("session_id"):
+        # Money reached this invoice before its total was known: derive its status again (rare: a read
+        # and a write more).
+        refreshed = update(store, key, lambda current: None if current is None or current.get("session_id")
+                           else refresh(current))
+        if refreshed is not None and not refreshed.get("session_id"):
+            reached.append(("invoice", refreshed))
+    if not link.payment_intent:
+        return reached
+    target = {"invoice_id": link.invoice_id}
+    if invoice.get("session_id"):
+        target["session_id"] = invoice["session_id"]
+    payment = store.set_fields(payment_key(link.payment_intent), {"payment_intent": link.payment_intent, **target})
+    parked = [Change.from_dict(p) for p in payment.get("parked", [])]
+    if not parked:
+        return reached
+    if "session_id" in target:
+        return [*reached, ("order", apply_to_order(store, target["session_id"], parked))]
+    return [*reached, *apply_invoice_changes(store, link.invoice_id, parked)]
+
+
+def apply_subscription_change(store: Store, sc: SubscriptionChange) -> tuple[Item, list[Reached]]:
     result = update(store, subscription_key(sc.subscription_id),
                     lambda current: apply_subscription(current, sc.subscription_id, sc))
     assert result is not None
-    return result
+    reached = apply_invoice_link(store, sc.link) if sc.link is not None else []
+    return result, reached

@@ -1,4 +1,8 @@
-"""A subscription record, changed by subscription and invoice events. Pure."""
+"""A subscription record, changed by subscription and invoice events. Pure.
+
+Notices (`invoice.payment_action_required`, `customer.subscription.trial_will_end`) are kept by kind,
+the latest of each, so the seller can see what the customer was last asked to do.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,12 @@ def apply_subscription(record: Subscription | None, sub_id: str, change: Subscri
     if change.invoice is not None and change.created >= record.get("invoice_created", 0):
         record["latest_invoice"] = change.invoice
         record["invoice_created"] = change.created
+    if change.notice is not None:
+        notices = dict(record.get("notices") or {})
+        kind = change.notice["kind"]
+        if change.created >= (notices.get(kind) or {}).get("at", 0):
+            notices[kind] = {**change.notice, "at": change.created}
+        record["notices"] = notices
     record["history"] = (list(record["history"]) + [
         {"event_id": change.event_id, "type": change.type, "created": change.created, "status": record.get("status")}
     ])[-HISTORY_LIMIT:]

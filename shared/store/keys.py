@@ -11,7 +11,8 @@ from typing import Any
 
 from .base import Item
 
-ORDER, PAYMENT, SUBSCRIPTION, EVENT, RATE = "ORDER#", "PAYMENT#", "SUB#", "EVENT#", "RATE#"
+ORDER, PAYMENT, INVOICE, SUBSCRIPTION, EVENT, NOTICE, RATE = (
+    "ORDER#", "PAYMENT#", "INVOICE#", "SUB#", "EVENT#", "NOTICE#", "RATE#")
 
 
 def order_key(session_id: str) -> str:
@@ -24,6 +25,12 @@ def payment_key(payment_intent: str) -> str:
     return f"{PAYMENT}{payment_intent}"
 
 
+def invoice_key(invoice_id: str) -> str:
+    """An invoice: the Checkout order it is the first invoice of, or (a renewal's) its own refunds and
+    disputes; and the changes that reached it before its order was known."""
+    return f"{INVOICE}{invoice_id}"
+
+
 def subscription_key(subscription_id: str) -> str:
     return f"{SUBSCRIPTION}{subscription_id}"
 
@@ -31,6 +38,11 @@ def subscription_key(subscription_id: str) -> str:
 def event_key(event_id: str) -> str:
     """The ledger entry that makes an event's effect happen once."""
     return f"{EVENT}{event_id}"
+
+
+def notice_key(kind: str, record_id: str, about: str) -> str:
+    """The claim that tells the seller's notice hook something once (e.g. a lost dispute on an order)."""
+    return f"{NOTICE}{kind}#{record_id}#{about}"
 
 
 def rate_key(client_hash: str, window: int) -> str:

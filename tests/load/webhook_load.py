@@ -2,7 +2,8 @@
 
     python -m tests.load.webhook_load [--orders 1000] [--senders 16] [--duplicates 0.2] [--seed 7]
 
-Each order gets four events (a purchase, then refunds, disputes, expiry or a delayed payment), so the
+Each order gets four events (a purchase, one-time or a subscription in either API shape, then refunds,
+failed refunds, disputes won and lost, expiry or a delayed payment), so the
 default 1,000 orders make 4,000 events, and with 20 % of deliveries duplicates, 5,000 in all, shuffled,
 sent by 16 concurrent senders that retry what does not get a 2xx, as Stripe does. Afterwards every
 order must exist once, with its correct final status and exactly one fulfilment. Loopback only;
@@ -29,25 +30,55 @@ from shared.settings import Settings
 from shared.store.dynamo import DynamoStore
 from shared.web.app import create_app
 from shared.web.services import Services
-from tests.fakes import RecordingAction, make_charge, make_dispute, make_event, make_session, signed
+from tests.fakes import (
+    RecordingAction,
+    RecordingNotices,
+    make_charge,
+    make_dispute,
+    make_event,
+    make_invoice,
+    make_invoice_payment,
+    make_refund,
+    make_session,
+    make_subscription_session,
+    signed,
+)
 from tests.livesrv import LiveServer
 
 SECRET = "whsec_load_test_secret"
 MAX_ATTEMPTS = 60
 TIME_LIMIT = 600.0
 
-# Each kind of order, with the status its four events end in whatever order they arrive in.
+# Each kind of order: the status its four events end in whatever order they arrive in, and whether it
+# is then fulfilled: always, or (when money may be taken back before it could be) at most once.
 KINDS = {
-    "disputed_then_refunded": "partially_refunded",
-    "delayed_payment": "paid",
-    "expired_after_paid": "paid",
+    "disputed_then_refunded": ("partially_refunded", "once"),
+    "delayed_payment": ("paid", "once"),
+    "dispute_lost": ("dispute_lost", "at_most_once"),  # fulfilled only if it came before the dispute
+    "failed_refund": ("paid", "once"),  # refunded, then the refund failed: the money is the seller's
+    "subscription_refunded": ("refunded", "at_most_once"),  # basil: the payment is linked by invoice_payment.paid
+    "subscription_disputed_won": ("paid", "once"),  # acacia: the invoice names its payment
 }
 
 
 def order_events(kind: str, base: int) -> tuple[str, list[dict[str, Any]]]:
     pi = f"pi_{uuid.uuid4().hex[:20]}"
     paid = make_session(payment_intent=pi)
-    if kind == "disputed_then_refunded":
+    objects: list[tuple[str, dict[str, Any]]]
+    if kind.startswith("subscription"):
+        invoice, sub = f"in_{uuid.uuid4().hex[:20]}", f"sub_{uuid.uuid4().hex[:20]}"
+        paid = make_subscription_session(invoice=invoice, subscription=sub)
+        shape = "basil" if kind == "subscription_refunded" else "acacia"
+        objects = [("checkout.session.completed", paid),
+                   ("invoice.paid", make_invoice(invoice, sub, shape=shape, payment_intent=pi,
+                                                 billing_reason="subscription_create"))]
+        if shape == "basil":
+            objects += [("invoice_payment.paid", make_invoice_payment(invoice, pi)),
+                        ("charge.refunded", make_charge(pi, amount=500, amount_refunded=500))]
+        else:
+            objects += [("charge.dispute.created", make_dispute(pi, amount=500)),
+                        ("charge.dispute.closed", make_dispute(pi, status="won", amount=500))]
+    elif kind == "disputed_then_refunded":
         objects = [("checkout.session.completed", paid), ("charge.dispute.created", make_dispute(pi)),
                    ("charge.dispute.closed", make_dispute(pi, status="won")),
                    ("charge.refunded", make_charge(pi, amount_refunded=1000))]
@@ -56,6 +87,10 @@ def order_events(kind: str, base: int) -> tuple[str, list[dict[str, Any]]]:
         objects = [("checkout.session.completed", unpaid), ("checkout.session.async_payment_succeeded", paid),
                    ("checkout.session.expired", dict(paid, status="expired")),
                    ("charge.dispute.closed", make_dispute(pi, status="won"))]
+    elif kind == "failed_refund":
+        refund = make_refund(pi, status="pending", created=base - 10)
+        objects = [("checkout.session.completed", paid), ("refund.created", refund),
+                   ("charge.refunded", make_charge(pi)), ("refund.failed", dict(refund, status="failed"))]
     else:
         objects = [("checkout.session.completed", paid), ("checkout.session.expired", dict(paid, status="expired")),
                    ("charge.dispute.created", make_dispute(pi)),
@@ -110,11 +145,12 @@ def run(orders: int = 1000, senders: int = 16, duplicates: float = 0.2, seed: in
     dynamo = MotoProcess().start()
     store = DynamoStore(f"load-{uuid.uuid4().hex[:8]}", endpoint_url=dynamo.url, region="us-east-1")
     store.create_table()
-    hook = RecordingAction()
+    hook, notices = RecordingAction(), RecordingNotices()
     settings = Settings.from_env({"STRIPE_WEBHOOK_SECRET": SECRET, "RATE_LIMIT": "off"})
-    server = LiveServer().start(create_app(Services(settings, store=store, fulfiller=Fulfiller([hook]))))
+    server = LiveServer().start(create_app(Services(settings, store=store,
+                                                    fulfiller=Fulfiller([hook], notify=notices))))
     try:
-        expected: dict[str, str] = {}
+        expected: dict[str, tuple[str, str]] = {}
         events: list[dict[str, Any]] = []
         base = int(time.time()) - 3600
         kinds = list(KINDS)
@@ -127,7 +163,7 @@ def run(orders: int = 1000, senders: int = 16, duplicates: float = 0.2, seed: in
         deliveries = events + rng.sample(events, round(len(events) * duplicates / (1 - duplicates)))
         rng.shuffle(deliveries)
         result = _send(server.url, deliveries, senders)
-        return _check(store, expected, hook, result, quiet)
+        return _check(store, expected, hook, notices, result, quiet)
     finally:
         server.stop()
         dynamo.stop()
@@ -165,8 +201,8 @@ def _send(url: str, deliveries: list[dict[str, Any]], senders: int) -> Result:
     return result
 
 
-def _check(store: DynamoStore, expected: dict[str, str], hook: RecordingAction, result: Result,
-           quiet: bool) -> dict[str, Any]:
+def _check(store: DynamoStore, expected: dict[str, tuple[str, str]], hook: RecordingAction,
+           notices: RecordingNotices, result: Result, quiet: bool) -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
@@ -187,6 +223,11 @@ def _check(store: DynamoStore, expected: dict[str, str], hook: RecordingAction, 
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     fulfilments = {sid: hook.calls.count(sid) for sid in expected}
+    told = [n["order"]["session_id"] for n in notices.notices if n["kind"] == "dispute_lost"]
+
+    def fulfilled(sid: str) -> bool:
+        return orders.get(sid, {}).get("done_at") is not None
+
     latencies = sorted(result.latencies)
     report = {
         "deliveries": result.deliveries,
@@ -195,9 +236,14 @@ def _check(store: DynamoStore, expected: dict[str, str], hook: RecordingAction, 
         "orders_expected": len(expected),
         "orders_stored": len(orders),
         "orders_lost": len(set(expected) - set(orders)),
-        "wrong_status": sum(1 for sid, status in expected.items() if orders.get(sid, {}).get("status") != status),
+        "wrong_status": sum(1 for sid, (status, _) in expected.items() if orders.get(sid, {}).get("status") != status),
         "double_fulfilments": sum(1 for count in fulfilments.values() if count > 1),
-        "unfulfilled": sum(1 for count in fulfilments.values() if count == 0),
+        "unfulfilled": sum(1 for sid, (_, rule) in expected.items() if rule == "once" and fulfilments[sid] == 0),
+        # Fulfilled exactly when the order says so; taken back first, never fulfilled.
+        "fulfilment_mismatch": sum(1 for sid in expected if fulfilments[sid] != (1 if fulfilled(sid) else 0)),
+        "lost_disputes_told": len(told),
+        "lost_notice_mismatch": sum(1 for sid, (status, _) in expected.items() if status == "dispute_lost"
+                                    and told.count(sid) != (1 if fulfilled(sid) else 0)),
         "throughput_per_s": round(result.deliveries / result.elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
@@ -218,7 +264,8 @@ def main() -> int:
     args = parser.parse_args()
     report = run(args.orders, args.senders, args.duplicates, args.seed)
     ok = not (report["orders_lost"] or report["wrong_status"] or report["double_fulfilments"]
-              or report["unfulfilled"] or report["gave_up"])
+              or report["unfulfilled"] or report["gave_up"] or report["fulfilment_mismatch"]
+              or report["lost_notice_mismatch"])
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
 
