@@ -82,11 +82,13 @@ elif sys.argv[1] == "core":
         settings = services.settings
         if event["rawPath"] == "/api/create-checkout-session":
             from shared.checkout.sessions import create_session
+            client = event["requestContext"]["http"]["sourceIp"]
             if settings.rate_limit is not None:
                 from shared.web.ratelimit import check
-                check(settings.rate_limit, services.store, event["requestContext"]["http"]["sourceIp"])
+                check(settings.rate_limit, services.store, client)
             created = create_session(services.catalog, services.gateway, settings.require("site_url"),
-                                     json.loads(event["body"]), None)
+                                     json.loads(event["body"]), None, client=client,
+                                     secret=settings.require("stripe_secret_key"))
             return 200, json.dumps(created)
         from shared.events.intake import parse_event, process
         try:

@@ -4,10 +4,11 @@
     SERVERLESS=/path/to/serverless python scripts/check_serverless.py
 
 `serverless package` needs no AWS account, except that it resolves `${ssm:…}` variables by calling
-SSM. So this runs it on a copy of serverless.yml whose two `${ssm:…}` secrets are replaced by
-placeholders; everything else (function, URL, permissions, table, IAM, conditions, the artifact) is
-packaged exactly as `serverless deploy` would, and the template is checked for what docs/deploy.md
-promises. If `cfn-lint` is on PATH the template is linted too. Builds dist/lambda.zip when missing.
+SSM. So this runs it on a copy of serverless.yml whose required `${ssm:…}` secrets are replaced by
+placeholders (and the optional one resolves to its fallback); everything else (function, URL, permissions,
+table, IAM, conditions, the artifact) is packaged exactly as `serverless deploy` would, and the template is
+checked for what docs/deploy.md promises. If `cfn-lint` is on PATH the template is linted too. Builds
+dist/lambda.zip when missing.
 """
 
 from __future__ import annotations
@@ -28,9 +29,17 @@ PARAMS = ["siteUrl=https://shop.example.com", "allowedPrices=price_123,price_456
 
 
 def offline_config(text: str) -> str:
-    """serverless.yml with each `${ssm:/path}` replaced by a placeholder naming the parameter."""
-    secret = re.compile(r"\$\{ssm:((?:[^{}]|\$\{[^{}]*\})+)\}")
-    return secret.sub(lambda m: "offline-placeholder-for-ssm:" + m.group(1).replace("${sls:stage}", "prod"), text)
+    """serverless.yml with each `${ssm:/path}` replaced by a placeholder naming the parameter; one with a
+    fallback (`${ssm:/path, ''}`, an optional secret) as a parameter that does not exist, so it gets the fallback
+    through the Framework's own resolver (an unset environment variable stands in for the missing parameter)."""
+    secret = re.compile(r"\$\{ssm:((?:[^{},]|\$\{[^{}]*\})+)(,[^{}]*)?\}")
+
+    def offline(match: re.Match[str]) -> str:
+        if match.group(2):
+            return "${env:STATIC_CHECKOUT_OFFLINE_CHECK_UNSET" + match.group(2) + "}"
+        return "offline-placeholder-for-ssm:" + match.group(1).replace("${sls:stage}", "prod")
+
+    return secret.sub(offline, text)
 
 
 def run_package() -> dict:
@@ -68,6 +77,8 @@ def check(template: dict) -> list[str]:
     environment = function.get("Environment", {}).get("Variables", {})
     if not str(environment.get("STRIPE_SECRET_KEY", "")).startswith("offline-placeholder-for-ssm:"):
         problems.append("STRIPE_SECRET_KEY does not come from SSM")
+    if environment.get("PROXY_SECRET", "missing") != "":
+        problems.append("PROXY_SECRET is not empty when its SSM parameter does not exist")
     policy = resources.get("SendOrderEmailPolicy", {})
     if policy.get("Condition") != "SendsEmail":
         problems.append("ses:SendEmail is not conditional on EMAIL_FROM")

@@ -26,7 +26,14 @@ _HINTS = {
                       "any active price",
     "SITE_URL": "set it to your site's public address, e.g. https://shop.example.com",
     "STRIPE_PUBLISHABLE_KEY": "set it to your publishable key (pk_test_… or pk_live_…) to use embedded Checkout",
+    "PROXY_SECRET": "set it to the secret your proxy proves itself with (Netlify: the value of "
+                    "STATIC_CHECKOUT_PROXY_SECRET; 32 or more characters), or unset CLIENT_IP_HEADER",
 }
+
+# How many times RATE_LIMIT the success page's look-ups may make: a visit makes up to six (public/js/success.js
+# polls while a payment is confirmed) and a buyer may reload it, but each look-up still costs a Stripe request.
+SUMMARY_RATE_FACTOR = 2
+MIN_PROXY_SECRET = 32
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,9 @@ class RateLimit:
         if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
             raise ValueError(text)
         return cls(int(match.group(1)), int(match.group(2)))
+
+    def times(self, factor: int) -> RateLimit:
+        return RateLimit(self.requests * factor, self.seconds)
 
 
 class Secret:
@@ -90,6 +100,7 @@ class Settings:
     event_lease_seconds: int = 60
     rate_limit: RateLimit | None = None
     client_ip_header: str | None = None
+    proxy_secret: Secret | None = None
     present: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -147,6 +158,16 @@ class Settings:
         except ValueError:
             problems.append("RATE_LIMIT must look like 20/60 (requests per seconds), or off")
 
+        ip_header, proxy_secret = get("CLIENT_IP_HEADER"), get("PROXY_SECRET")
+        if ip_header is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", ip_header):
+            problems.append("CLIENT_IP_HEADER must be a header name, e.g. x-nf-client-connection-ip")
+        # A header any caller can send is trusted only on requests our proxy proves it sent (see README → Security).
+        if ip_header is not None and proxy_secret is None:
+            problems.append(f"CLIENT_IP_HEADER is set but PROXY_SECRET is not: {_HINTS['PROXY_SECRET']}")
+        if proxy_secret is not None and len(proxy_secret) < MIN_PROXY_SECRET:
+            problems.append(f"PROXY_SECRET is shorter than {MIN_PROXY_SECRET} characters: make a long random one, "
+                            "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+
         hook = get("FULFILLMENT_HOOK")
         if hook is not None and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", hook):
             problems.append("FULFILLMENT_HOOK must look like package.module:function")
@@ -169,7 +190,8 @@ class Settings:
             cors_origins=origins,
             event_lease_seconds=lease,
             rate_limit=rate_limit,
-            client_ip_header=get("CLIENT_IP_HEADER"),
+            client_ip_header=ip_header.lower() if ip_header else None,
+            proxy_secret=Secret(proxy_secret) if proxy_secret else None,
             present=tuple(sorted(name for name in _KNOWN if get(name) is not None)),
         )
 
@@ -180,6 +202,11 @@ class Settings:
             name = _ENV_NAME[attribute]
             raise Misconfigured(f"{name} is not set: {_HINTS[name]}")
         return value
+
+    @property
+    def summary_rate_limit(self) -> RateLimit | None:
+        """The success page's limit: a multiple of RATE_LIMIT, counted apart from it."""
+        return self.rate_limit.times(SUMMARY_RATE_FACTOR) if self.rate_limit is not None else None
 
     @property
     def stripe_mode(self) -> Mode | None:
@@ -212,7 +239,7 @@ _KNOWN = (
     "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_TIMEOUT",
     "SITE_URL",
     "ALLOWED_PRICES", "DYNAMODB_TABLE", "DYNAMODB_ENDPOINT_URL", "AWS_REGION", "EMAIL_FROM",
-    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER",
+    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER", "PROXY_SECRET",
 )
 
 

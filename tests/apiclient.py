@@ -14,9 +14,10 @@ from shared.web.services import Services
 SITE = "https://shop.example.com"
 
 
-def make_client(env: dict[str, str], store: Any, hook: Any = None) -> TestClient:
+def make_client(env: dict[str, str], store: Any, hook: Any = None, *, peer: str = "testclient") -> TestClient:
+    """The app, reached from the address `peer` (the connection's source the app sees)."""
     services = Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([hook] if hook else []))
-    return TestClient(create_app(services), raise_server_exceptions=False)
+    return TestClient(create_app(services), raise_server_exceptions=False, client=(peer, 50000))
 
 
 def error(response: Any, status: int, code: str) -> None:

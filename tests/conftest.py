@@ -18,6 +18,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "StaticCheckoutTests")
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 SECRET_KEY = "sk_test_51TestSecretKeyNeverPrinted0123"
+PROXY_SECRET = "proxy-secret-for-tests-never-printed-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +54,8 @@ def fulfiller(hook) -> Fulfiller:
 
 # Values that must never reach a log line or a response. Every test's captured stdout, stderr and
 # log records are scanned for them after it runs; a test whose output holds one fails.
-SECRET_VALUES = (SECRET_KEY, WEBHOOK_SECRET, "sk_test_has spaces and secret", WEBHOOK_SECRET.removeprefix("whsec_"))
+SECRET_VALUES = (SECRET_KEY, WEBHOOK_SECRET, "sk_test_has spaces and secret", WEBHOOK_SECRET.removeprefix("whsec_"),
+                 PROXY_SECRET)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -315,20 +315,18 @@ def test_webhook_emits_emf_counters_and_logs_no_payload(client, capfd):
 # --- abuse limits -------------------------------------------------------------------------------
 
 def test_rate_limit_answers_429_with_retry_after_per_client(env, dynamo_store, catalog):
-    limited = make_client(dict(env, RATE_LIMIT="3/60", CLIENT_IP_HEADER="x-real-ip"), dynamo_store)
+    limited = make_client(dict(env, RATE_LIMIT="3/60"), dynamo_store, peer="203.0.113.7")
     body = {"priceId": catalog["tshirt"]["id"]}
     for _ in range(3):
-        assert limited.post("/api/create-checkout-session", json=body, headers={"X-Real-IP": "203.0.113.7"}
-                            ).status_code == 200
-    refused = limited.post("/api/create-checkout-session", json=body, headers={"X-Real-IP": "203.0.113.7"})
+        assert limited.post("/api/create-checkout-session", json=body).status_code == 200
+    refused = limited.post("/api/create-checkout-session", json=body)
     error(refused, 429, "rate_limited")
     assert 1 <= int(refused.headers["retry-after"]) <= 60
-    other = limited.post("/api/create-checkout-session", json=body, headers={"X-Real-IP": "198.51.100.2"})
-    assert other.status_code == 200
+    other = make_client(dict(env, RATE_LIMIT="3/60"), dynamo_store, peer="198.51.100.2")
+    assert other.post("/api/create-checkout-session", json=body).status_code == 200
     # The count lives in DynamoDB, so a second instance of the function sees it too.
-    second_instance = make_client(dict(env, RATE_LIMIT="3/60", CLIENT_IP_HEADER="x-real-ip"), dynamo_store)
-    error(second_instance.post("/api/create-checkout-session", json=body, headers={"X-Real-IP": "203.0.113.7"}),
-          429, "rate_limited")
+    second_instance = make_client(dict(env, RATE_LIMIT="3/60"), dynamo_store, peer="203.0.113.7")
+    error(second_instance.post("/api/create-checkout-session", json=body), 429, "rate_limited")
     assert not any("203.0.113.7" in key for key in _keys(dynamo_store))  # IPs are stored hashed
 
 

@@ -188,6 +188,10 @@ def test_hosted_button_says_redirecting(browser, site, standin):
     button.click()
     expect(button).to_have_text("Redirecting\u2026")
     assert button.is_disabled()
+    for _ in range(100):  # the label changes before the request leaves; on a busy machine the route sees it later
+        if held:
+            break
+        page.wait_for_timeout(50)
     held[0].continue_()
     page.wait_for_url(f"{standin.url}/c/pay/cs_test_*")
 
@@ -286,3 +290,57 @@ def test_cancel_page_leads_back_to_the_store(browser, site):
     page.goto(site.url + "/cancel.html")
     page.click("a[href='/']")
     page.wait_for_url(site.url + "/")
+
+
+STRIPE_TIMEOUT_BODY = ('{"error": {"code": "stripe_error", "message": "Stripe could not be reached in time; '
+                       'please try again."}}')
+
+
+def record_keys(page, *, fail_first: int = 0) -> list[str]:
+    """The Idempotency-Key of each create-session request; the first `fail_first` answer 502 as a timeout would."""
+    keys: list[str] = []
+
+    def handle(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) <= fail_first:
+            route.fulfill(status=502, content_type="application/json", body=STRIPE_TIMEOUT_BODY)
+        else:
+            route.continue_()
+
+    page.route("**/api/create-checkout-session", handle)
+    return keys
+
+
+def test_a_retry_keeps_the_attempts_key_and_the_next_purchase_gets_a_new_one(browser, site, standin):
+    page = with_fake_stripe_js(new_page(browser))
+    page.goto(site.url + "/")
+    keys = record_keys(page, fail_first=1)
+    button = page.locator("button[data-price-id=price_poster]")
+    box = page.locator("#embedded-checkout")
+    button.click()  # Stripe timed out: Stripe may have made the session, so a retry must name it again
+    page.locator("button[data-price-id=price_poster] + .stripe-checkout-error").wait_for()
+    button.click()
+    page.locator("#embedded-checkout[data-client-secret]").wait_for()
+    first = box.get_attribute("data-client-secret")
+    button.click()  # the buyer finished (or left) that checkout and buys another poster: a new purchase
+    expect(box).not_to_have_attribute("data-client-secret", first)
+    second = box.get_attribute("data-client-secret")
+    assert len(keys) == 3 and keys[0] == keys[1] != keys[2] and all(keys)
+    assert first.split("_secret_")[0] != second.split("_secret_")[0]  # its own session, not the old one replayed
+
+
+def test_another_order_after_a_failure_is_a_new_attempt(browser, site):
+    page = new_page(browser)
+    page.goto(site.url + "/")
+    keys = record_keys(page, fail_first=2)
+    quantity = "form:has([data-price-id=price_tshirt]) input[name=quantity]"
+    button = page.locator("button[data-price-id=price_tshirt]")
+    error_box = page.locator("button[data-price-id=price_tshirt] + .stripe-checkout-error")
+    button.click()
+    expect(error_box).to_be_visible()
+    page.fill(quantity, "3")  # not a retry: the buyer changed the order
+    button.click()
+    expect(error_box).to_be_visible()
+    expect(button).to_be_enabled()
+    assert len(keys) == 2 and keys[0] != keys[1]
+

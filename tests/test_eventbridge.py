@@ -80,11 +80,40 @@ def test_the_rule_sends_stripe_events_to_the_events_function():
     assert permission["Principal"] == "events.amazonaws.com"
 
 
+def alarmed_metrics(alarm: dict) -> set[str]:
+    """The metrics an alarm reads: its one metric, or those its metric math combines."""
+    props = alarm["Properties"]
+    names = {props["MetricName"]} if "MetricName" in props else set()
+    return names | {m["MetricStat"]["Metric"]["MetricName"] for m in props.get("Metrics", []) if "MetricStat" in m}
+
+
 def test_alarms_and_dashboard_watch_metrics_the_code_emits():
     resources = serverless()["resources"]["Resources"]
-    alarms = {r["Properties"]["MetricName"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"}
-    assert alarms == {"InvalidSignatures", "EventsFailed", "FulfilmentFailures"}
+    alarms = set().union(*(alarmed_metrics(r) for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"))
+    assert alarms == {"InvalidSignatures", "EventsReceived", "EventsFailed", "FulfilmentFailures"}
     assert alarms <= emitted_metrics()
     body = re.sub(r"\$\{[^}]+\}", "x", resources["Dashboard"]["Properties"]["DashboardBody"])
     charted = {m[1] for widget in json.loads(body)["widgets"] for m in widget["properties"]["metrics"]}
     assert charted <= emitted_metrics() and alarms <= charted
+
+
+def test_the_invalid_signature_alarm_weighs_failures_against_verified_deliveries():
+    """A wrong secret fails all of Stripe's deliveries; probing beside healthy deliveries fails a few of many."""
+    props = serverless()["resources"]["Resources"]["InvalidSignaturesAlarm"]["Properties"]
+    metrics = {m["Id"]: m for m in props["Metrics"]}
+    assert metrics["invalid"]["MetricStat"]["Metric"]["MetricName"] == "InvalidSignatures"
+    assert metrics["verified"]["MetricStat"]["Metric"]["MetricName"] == "EventsReceived"
+    [returned] = [m for m in props["Metrics"] if m.get("ReturnData", True)]
+
+    def share(invalid: float, verified: float) -> float:  # the expression, read as CloudWatch reads it
+        expression = returned["Expression"].replace("FILL(invalid, 0)", str(invalid)).replace(
+            "FILL(verified, 0)", str(verified))
+        match = re.fullmatch(r"IF\((.+) >= 5, (.+), 0\)", expression)
+        assert match, expression
+        return eval(match.group(2)) if eval(match.group(1)) >= 5 else 0  # noqa: S307 - our own arithmetic
+
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    breaches = lambda invalid, verified: share(invalid, verified) >= props["Threshold"]  # noqa: E731
+    assert breaches(5, 0) and breaches(40, 3)  # every delivery failing: the secret is wrong
+    assert not breaches(4, 0)  # a stray request or two
+    assert not breaches(30, 200)  # probing while Stripe's deliveries verify

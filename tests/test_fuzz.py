@@ -33,14 +33,18 @@ from hypothesis import strategies as st
 from starlette.datastructures import Headers, QueryParams
 from starlette.testclient import TestClient
 
+from shared.checkout.prices import Price
+from shared.checkout.sessions import idempotency_key
+from shared.cli.serve import PUBLIC_DIR
 from shared.events.decide import HANDLED_TYPES
 from shared.events.signature import sign
 from shared.orders.fulfilment import Fulfiller
-from shared.settings import Settings
+from shared.settings import Secret, Settings
 from shared.store.dynamo import DynamoStore
 from shared.web.app import create_app
+from shared.web.client import client_address
 from shared.web.services import Services
-from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
+from tests.conftest import PROXY_SECRET, SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import MemoryStore, make_event, make_session
 from tests.test_openapi import SPEC, assert_documented, request_schema_errors
 
@@ -132,6 +136,9 @@ class Fuzz:
         self.store.items.clear()  # one failure must not fail every later request too
         assert response.status_code < 500, f"{method} {path} -> {response.status_code}: {response.text[:300]}"
         assert_documented(response, path, method)
+        if path.startswith("/api/"):  # issue 12: every API answer varies by Origin, whatever it carries
+            assert "origin" in [v.strip().lower() for v in response.headers.get("vary", "").split(",")], (
+                method, path, response.status_code)
         assert not stored, f"{method} {path} stored {stored}"
         return response
 
@@ -709,3 +716,157 @@ def test_signed_session_with_a_fractional_amount_is_not_500_on_dynamodb(fuzz_tab
     # boto3's TypeSerializer refused floats (TypeError, not a StoreUnavailable): now shared/store/attributes.py (fixed).
     deliver_signed(fuzz_table, {"id": f"evt_{uuid.uuid4().hex}", "type": "checkout.session.completed", "created": 0,
                                 "data": {"object": {"id": "cs_test_fraction", "amount_total": 12.5}}}, "regression")
+
+
+# --- issue 12: what an attacker could reach, one property per item ---------------------------------------------
+
+def _counts(standin: Any, since: int, prefix: str) -> int:
+    return sum(1 for r in standin.requests[since:] if r["path"].startswith(prefix))
+
+
+@fuzz_settings(25)
+@given(ids=st.lists(st.one_of(valid_session_ids(), st.sampled_from(INJECTIONS), st.text(max_size=12)),
+                    min_size=1, max_size=30))
+def test_1_success_page_lookups_never_outrun_the_limit(standin, catalog, ids):
+    """However the look-ups mix, Stripe is asked at most the success page's limit (2 x RATE_LIMIT = 4 a day)."""
+    env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_API_BASE": standin.url, "STRIPE_TIMEOUT": "2",
+           "SITE_URL": "https://shop.example.com", "ALLOWED_PRICES": catalog["tshirt"]["id"], "RATE_LIMIT": "2/86400"}
+    client = TestClient(create_app(Services(Settings.from_env(env), store=MemoryStore(), fulfiller=Fulfiller([]))),
+                        raise_server_exceptions=False)
+    before, well_formed = len(standin.requests), 0
+    for value in ids:
+        TRIED[(SUMMARY, "rate limited")] += 1
+        status = client.get(SUMMARY, params={"session_id": value}).status_code
+        if SESSION_ID.fullmatch(value):
+            well_formed += 1
+            assert status == (404 if well_formed <= 4 else 429), (value, status)
+        else:
+            assert status == 400  # refused before it is counted, or Stripe asked
+    assert _counts(standin, before, "/v1/checkout/sessions/") == min(well_formed, 4)
+
+
+address_claims = st.one_of(st.text(max_size=60), st.sampled_from(["203.0.113.9", "10.0.0.1, 192.0.2.1", "::1", "",
+                                                                    " , ", "1.1.1.1,", "unknown", "2001:db8::1"]))
+proxy_proofs = st.one_of(
+    st.text(max_size=80),
+    st.from_regex(r"[A-Za-z0-9_-]{2,40}\.[A-Za-z0-9_-]{2,80}\.[A-Za-z0-9_-]{0,50}", fullmatch=True),
+    st.builds(lambda key: _forged_jws(key), st.text(min_size=1, max_size=40).filter(lambda k: k != PROXY_SECRET)),
+)
+
+
+def _forged_jws(key: str) -> str:
+    import base64
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    signing_input = part({"alg": "HS256"}) + "." + part({"iss": "netlify", "exp": int(time.time()) + 300})
+    mac = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+@fuzz_settings(500)
+@given(headers=st.dictionaries(st.sampled_from(["x-nf-client-connection-ip", "x-forwarded-for", "x-real-ip",
+                                                "x-nf-sign", "x-static-checkout-proxy"]),
+                               st.one_of(address_claims, proxy_proofs), max_size=5))
+def test_2_no_header_moves_a_client_without_the_proxys_proof(headers):
+    TRIED[("client address", "headers")] += 1
+    assert client_address(headers, "198.51.100.7", ip_header="x-nf-client-connection-ip",
+                          proxy_secret=Secret(PROXY_SECRET)) == "198.51.100.7"
+
+
+@fuzz_settings(300)
+@given(key=st.from_regex(IDEMPOTENCY_KEY, fullmatch=True), quantity=st.integers(1, 99),
+       clients=st.lists(st.ip_addresses().map(str), min_size=2, max_size=2, unique=True))
+def test_3_one_key_from_two_clients_names_two_sessions(key, quantity, clients):
+    TRIED[("idempotency key", "two clients")] += 1
+    price, secret = Price("price_1", None, True, False, "usd", 100, "Mug"), Secret(SECRET_KEY)
+    first, second = (idempotency_key(key, price, quantity, client=c, secret=secret) for c in clients)
+    assert first != second and first == idempotency_key(key, price, quantity, client=clients[0], secret=secret)
+    assert key not in first or len(key) < 4  # the client's key never reaches Stripe as such
+
+
+# The three shapes the buy script makes a key in: crypto.randomUUID(), 16 random bytes as hex, and the
+# last resort (Date.now() and Math.random() in base 36).
+script_keys = st.one_of(st.uuids().map(str), st.binary(min_size=16, max_size=16).map(bytes.hex),
+                        st.from_regex(r"[0-9a-z]{8,9}[0-9a-z]{6,12}", fullmatch=True))
+
+
+@fuzz_settings(40)
+@given(key=script_keys)
+def test_4_every_key_the_buy_script_makes_is_accepted(fuzz, key):
+    response = fuzz.send("script key", "POST", CREATE, json={"priceId": "poster-lookup"},
+                         headers={"Idempotency-Key": key})
+    assert response.status_code == 200, response.text
+
+
+@fuzz_settings(200)
+@given(data=st.data())
+def test_5_no_unlisted_price_reaches_stripe(fuzz, standin, catalog, data):
+    listed = {catalog["tshirt"]["id"], catalog["membership"]["id"], "poster-lookup", catalog["retired"]["id"],
+              "price_missing123", catalog["poster"]["id"]}
+    ref = data.draw(st.one_of(price_strings, st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True))
+                    .filter(lambda r: r not in listed), label="ref")
+    before = len(standin.requests)
+    response = fuzz.send("unlisted price", "POST", CREATE, json={"priceId": ref})
+    assert response.status_code == 400 and response.json()["error"]["code"] in ("unknown_price", "missing_price")
+    for asked in standin.requests[before:]:  # at most a refresh of the listed lookup keys, never the reference
+        assert asked["path"] == "/v1/prices" and ref not in json.dumps(asked), asked
+
+
+@fuzz_settings(150)
+@given(operation=st.sampled_from(OPERATIONS), origin=st.binary(max_size=60) | st.sampled_from(
+    [b"https://shop.example.com", b"https://shop.example.com/", b"https://SHOP.example.com", b"null", b""]))
+def test_6_every_answer_varies_by_origin_and_allows_only_the_site(fuzz, operation, origin):
+    method, path = operation
+    reply = fuzz.raw("origin", method, path, headers=[(b"origin", origin)])  # `check` asserts the Vary
+    allowed = reply.headers.get("access-control-allow-origin")
+    assert allowed is None or (allowed == "https://shop.example.com" and origin == allowed.encode())
+
+
+number_literals = st.one_of(
+    st.integers(min_value=-(10**60), max_value=10**60).map(str),
+    st.builds(lambda digits, exponent: f"{digits}e{exponent}", st.integers(-(10**20), 10**20),
+              st.integers(-500, 500)),
+    st.builds(lambda whole, frac, exponent: f"{whole}.{frac}E{exponent:+d}", st.integers(0, 999),
+              st.integers(0, 10**40), st.integers(-500, 500)),
+)
+
+
+@fuzz_settings(40)
+@given(number=number_literals)
+def test_7_signed_events_with_numbers_of_any_size_are_stored_or_refused(fuzz_table, number):
+    """What the strict reader lets in, DynamoDB holds: a number is a 200 or a 400, never a 500 on every retry."""
+    session = make_session(f"cs_test_{uuid.uuid4().hex}")
+    event = make_event("checkout.session.completed", session, event_id=f"evt_{uuid.uuid4().hex}")
+    body = json.dumps(event).replace('"amount_total": 3000', f'"amount_total": {number}').encode()
+    assert number.encode() in body
+    app = create_app(Services(Settings.from_env({"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}), store=fuzz_table,
+                              fulfiller=Fulfiller([])))
+    TRIED[(WEBHOOK, "numbers of any size")] += 1
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post(WEBHOOK, content=body, headers={"Stripe-Signature": sign(body, WEBHOOK_SECRET)})
+    assert response.status_code in (200, 400), (number, response.status_code, response.text[:200])
+    if response.status_code == 400:
+        assert response.json()["error"]["code"] == "invalid_payload"
+        assert fuzz_table.get(f"ORDER#{session['id']}") is None
+
+
+@pytest.fixture(scope="module")
+def pages(standin):
+    env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_API_BASE": standin.url, "ALLOWED_PRICES": "*"}
+    return create_app(Services(Settings.from_env(env), store=MemoryStore()), static_dir=str(PUBLIC_DIR))
+
+
+@fuzz_settings(200)
+@given(segments=st.lists(st.sampled_from(["", ".", "..", "%2e", "css", "js", "attacker.example", "index.html",
+                                          "\\", "@attacker.example"]), max_size=5),
+       lead=st.sampled_from(["/", "//", "///", "/\\"]), host=st.binary(max_size=40))
+def test_8_no_page_redirect_leaves_the_site(fuzz, pages, segments, lead, host):
+    path = lead + "/".join(segments)
+    TRIED[("pages", "redirects")] += 1
+    reply = fuzz.portal.call(_asgi, pages, "GET", path, b"", [(b"host", host)], [b""])
+    assert reply.status_code < 500
+    if 300 <= reply.status_code < 400:
+        location = reply.headers["location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), (path, location)

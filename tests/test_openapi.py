@@ -376,6 +376,15 @@ def _rate_limited(w: World, path: str) -> Any:
     return response
 
 
+def _summary_rate_limited(w: World) -> Any:
+    client = w.client(dict(w.env, RATE_LIMIT="1/60"))  # the success page gets twice as many: 2 per 60 s
+    for _ in range(5):  # the third look-up is over the limit, unless a window began meanwhile
+        response = client.get(SUMMARY, params={"session_id": "cs_test_" + "r" * 58})
+        if response.status_code == 429:
+            break
+    return response
+
+
 def _form(data: Any, content: bytes | None = None) -> Callable[[World], Any]:
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     return lambda w: w.client().post(CREATE, data=data, content=content, headers=headers, follow_redirects=False)
@@ -476,6 +485,7 @@ SCENARIOS: list[tuple[str, str, str, Callable[[World], Any], int, str | None]] =
     ("POST on summary", "POST", SUMMARY, lambda w: w.client().post(SUMMARY), 405, "method_not_allowed"),
     ("summary without a key", "GET", SUMMARY, lambda w: w.client(w.without("STRIPE_SECRET_KEY")).get(
         SUMMARY, params={"session_id": "cs_test_" + "c" * 58}), 500, "misconfigured"),
+    ("summary rate limited", "GET", SUMMARY, _summary_rate_limited, 429, "rate_limited"),
     ("Stripe down on summary", "GET", SUMMARY, lambda w: _stripe_down(
         w, lambda c: c.get(SUMMARY, params={"session_id": "cs_test_" + "d" * 58})), 502, "stripe_error"),
     ("event applied", "POST", WEBHOOK, lambda w: deliver(w.client(), make_event("checkout.session.completed",

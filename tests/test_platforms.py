@@ -106,10 +106,15 @@ def run_async(coroutine: Any) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+# The buyer's address in every recorded event (a function URL's `sourceIp`, Vercel's `x-real-ip`): the local
+# server is reached from it too, so the same Idempotency-Key from the same client names the same session.
+RECORDED_CLIENT = "54.187.174.169"
+
+
 def asgi_call(app: Any, method: str, path: str, headers: dict[str, str], body: bytes, query: str = "",
               base_url: str = "https://shop.example.com") -> Reply:
     async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, client=(RECORDED_CLIENT, 50000))
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             url = path + (f"?{query}" if query else "")
             return await client.request(method, url, headers=headers, content=body)
@@ -223,7 +228,7 @@ def test_tampered_webhook_is_400(adapters, local, adapter, shape, encode):
 
 @pytest.mark.parametrize(("adapter", "shape", "encode"), ADAPTERS, ids=IDS)
 def test_create_session_json_answers_as_locally(adapters, local, price, adapter, shape, encode):
-    # One idempotency key for both calls: Stripe (the stand-in) gives both the same session.
+    # One idempotency key for both calls from the same client: Stripe (the stand-in) gives both the same session.
     headers = {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex, "Origin": SITE}
     body = json.dumps({"priceId": price, "quantity": 2}).encode()
     platform, reference = call_both(adapter, adapters, local, shape, "POST", "/api/create-checkout-session",
@@ -373,22 +378,42 @@ def test_netlify_publishes_public_with_the_page_headers_and_builds_the_proxy_rul
     assert netlify_redirects.API_ROUTES == API_ROUTES
 
 
-def test_netlify_redirects_proxy_each_api_route_with_status_200(tmp_path):
+NETLIFY_ENV = {"STATIC_CHECKOUT_API_URL": "https://abc123.lambda-url.us-east-1.on.aws/",
+               "STATIC_CHECKOUT_PROXY_SECRET": "a-signing-secret-for-the-netlify-build-0123"}
+
+
+def test_netlify_redirects_proxy_each_api_route_with_status_200_signed(tmp_path):
     (tmp_path / "_redirects").write_text("/old  /new  301\n")
-    env = {"STATIC_CHECKOUT_API_URL": "https://abc123.lambda-url.us-east-1.on.aws/"}
-    assert netlify_redirects.main([str(tmp_path)], env) == 0
-    assert netlify_redirects.main([str(tmp_path)], env) == 0  # a rebuild replaces our block, once
-    lines = [line.split() for line in (tmp_path / "_redirects").read_text().splitlines() if not line.startswith("#")]
-    assert lines == [[route, f"https://abc123.lambda-url.us-east-1.on.aws{route}", "200"] for route in API_ROUTES] \
-        + [["/old", "/new", "301"]]
+    assert netlify_redirects.main([str(tmp_path)], NETLIFY_ENV) == 0
+    assert netlify_redirects.main([str(tmp_path)], NETLIFY_ENV) == 0  # a rebuild replaces our block, once
+    text = (tmp_path / "_redirects").read_text()
+    lines = [line.split() for line in text.splitlines() if not line.startswith("#")]
+    # Each proxied request carries Netlify's X-Nf-Sign, keyed with the variable's value; the file names only it.
+    assert lines == [[route, f"https://abc123.lambda-url.us-east-1.on.aws{route}", "200",
+                      "Sign=STATIC_CHECKOUT_PROXY_SECRET"] for route in API_ROUTES] + [["/old", "/new", "301"]]
+    assert NETLIFY_ENV["STATIC_CHECKOUT_PROXY_SECRET"] not in text
 
 
 @pytest.mark.parametrize("value", ["", "abc.example.com", "https://x.example.com?a=1", "http://api.example.com",
                                    "https://x.example.com/api"])
 def test_netlify_build_fails_naming_the_variable(tmp_path, value):
     result = subprocess.run([sys.executable, "-I", str(ROOT / "scripts" / "netlify_redirects.py"), str(tmp_path)],
-                            env={"STATIC_CHECKOUT_API_URL": value}, capture_output=True, text=True)
+                            env={**NETLIFY_ENV, "STATIC_CHECKOUT_API_URL": value}, capture_output=True, text=True)
     assert result.returncode == 1 and "STATIC_CHECKOUT_API_URL" in result.stderr
+    assert not (tmp_path / "_redirects").exists()
+
+
+@pytest.mark.parametrize("secret", [None, "", "too-short"])
+def test_netlify_build_fails_without_the_proxy_signing_secret(tmp_path, secret):
+    env = {k: v for k, v in NETLIFY_ENV.items() if k != "STATIC_CHECKOUT_PROXY_SECRET" or secret is not None}
+    if secret is not None:
+        env["STATIC_CHECKOUT_PROXY_SECRET"] = secret
+    result = subprocess.run([sys.executable, "-I", str(ROOT / "scripts" / "netlify_redirects.py"), str(tmp_path)],
+                            env=env, capture_output=True, text=True)
+    # It names the variable, and where the same value goes on the function's side.
+    assert result.returncode == 1
+    assert "STATIC_CHECKOUT_PROXY_SECRET" in result.stderr and " PROXY_SECRET" in result.stderr
+    assert not secret or secret not in result.stderr  # the value is never printed
     assert not (tmp_path / "_redirects").exists()
 
 
@@ -452,6 +477,8 @@ def test_serverless_secrets_come_from_ssm_and_settings_are_known():
     environment = serverless()["provider"]["environment"]
     for secret in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
         assert re.fullmatch(r"\$\{ssm:/static-checkout/\$\{sls:stage\}/" + secret + r"\}", environment[secret])
+    # Needed only behind a proxy (Netlify): empty when the parameter was never stored.
+    assert environment["PROXY_SECRET"] == "${ssm:/static-checkout/${sls:stage}/PROXY_SECRET, ''}"
     assert not re.search(r"\b(sk|rk)_(test|live)_|whsec_", text)
     assert set(environment) - set(_KNOWN) == {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
                                               "POWERTOOLS_LOG_LEVEL"}

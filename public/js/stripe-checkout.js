@@ -20,9 +20,12 @@
   const script = document.currentScript;
   const bound = new WeakSet();
   const labels = new WeakMap(); // button -> original label while busy; also the in-flight flag
-  // button -> its idempotency key. Kept after a failure, so a retry after a timeout gets the session
-  // Stripe may have made already; the server mixes in price and quantity, so a changed order is new.
-  const keys = new WeakMap();
+  // button -> {order, key}: the idempotency key of the purchase attempt under way. A click after a
+  // failure (a timeout, a 5xx, a 429) for the same order is a retry of that attempt and sends the same
+  // key, so it gets the session Stripe may have made already; once a session is handed over (the
+  // redirect, or the embedded form), the attempt is over and the next click is a new purchase with a
+  // new key: Stripe replays a key's first answer for 24 hours, which would be the old session.
+  const attempts = new WeakMap();
   let errorCount = 0;
 
   function idempotencyKey() {
@@ -37,9 +40,13 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
-  function keyFor(btn) {
-    if (!keys.has(btn)) keys.set(btn, idempotencyKey());
-    return keys.get(btn);
+  function keyFor(btn, order) {
+    const what = JSON.stringify(order);
+    const attempt = attempts.get(btn);
+    if (attempt && attempt.order === what) return attempt.key;
+    const key = idempotencyKey();
+    attempts.set(btn, { order: what, key: key });
+    return key;
   }
 
   function endpointFor(btn) {
@@ -111,6 +118,7 @@
     try {
       if (embedded) {
         await embed(btn, form, order);
+        attempts.delete(btn);
         setBusy(btn, false);
         return;
       }
@@ -118,6 +126,7 @@
       // Only follow http(s) URLs: a javascript: URL from a broken backend must not run.
       const url = typeof data.url === 'string' ? new URL(data.url, location.href) : null;
       if (url && (url.protocol === 'https:' || url.protocol === 'http:')) {
+        attempts.delete(btn); // coming back (Back button, bfcache) and buying again is a new purchase
         window.location.assign(url.href);
         return; // stay busy until the page unloads
       }
@@ -136,7 +145,8 @@
     const res = await fetch(endpointFor(btn), {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'Idempotency-Key': keyFor(btn) },
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json',
+        'Idempotency-Key': keyFor(btn, order) },
       body: JSON.stringify(order)
     });
     let data = null;

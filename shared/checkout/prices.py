@@ -1,14 +1,22 @@
 """The price allow-list, and price look-ups cached in the warm process.
 
 A button names a price by ID or lookup key. Only what `ALLOWED_PRICES` lists may be bought (or any
-active price when it says `*`): a request for anything else is refused before Stripe is asked, so
-nobody can probe the account's catalogue or buy a price the seller did not put on the site.
+active price when it says `*`). A request for anything else is refused before Stripe is asked about
+it, with the same answer whether or not such a price exists, so nobody can probe the account's
+catalogue through us or buy a price the seller did not put on the site. A price ID not listed is
+for sale only when it is the price a listed lookup key names: the listed keys are resolved to their
+prices (cached like every look-up), and an unlisted ID is compared with those.
+
+The cache is bounded (`MAX_CACHED` entries, the least recently used dropped first), and so are the
+locks that make a burst of clicks wait for one look-up (a fixed set, shared by hash).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +26,10 @@ from .stripe_api import StripeGateway
 
 TTL_SECONDS = 60.0
 NEGATIVE_TTL_SECONDS = 10.0
+# Under `*` any price ID may be asked about; an allow-list holds a handful. Either way the warm process
+# keeps at most this many (about 0.5 KB each).
+MAX_CACHED = 512
+LOCKS = 16
 
 
 @dataclass(frozen=True)
@@ -60,42 +72,54 @@ class PriceCatalog:
                  clock: Callable[[], float] = time.monotonic, ttl: float = TTL_SECONDS) -> None:
         self.allowed = frozenset(allowed)
         self.any_price = "*" in self.allowed
+        self.lookup_keys = sorted(ref for ref in self.allowed if ref != "*" and not ref.startswith("price_"))
         self.gateway = gateway
         self.clock = clock
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, Price | None]] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self._cache: OrderedDict[str, tuple[float, Price | None]] = OrderedDict()
+        self._locks = [threading.Lock() for _ in range(LOCKS)]
         self._guard = threading.Lock()
 
     def resolve(self, ref: str) -> Price:
         """The active, allowed price `ref` names, or a 400 that says why not."""
-        listed = self.any_price or ref in self.allowed
-        # A price ID not listed may still be allowed through its lookup key; anything else is not.
-        if not listed and not (ref.startswith("price_") and self._has_lookup_keys()):
-            raise InvalidRequest(f"Price {ref!r} is not for sale here.", code=Code.UNKNOWN_PRICE)
-        price = self._lookup(ref)
-        if price is None:
-            raise InvalidRequest(f"Price {ref!r} does not exist.", code=Code.UNKNOWN_PRICE)
-        if not self.any_price and not ({price.id, price.lookup_key} & self.allowed):
+        if self.any_price or ref in self.allowed:
+            price = self._lookup(ref)
+        elif ref.startswith("price_"):
+            price = self._behind_a_listed_lookup_key(ref)
+        else:
+            price = None
+        if price is None or not (self.any_price or {price.id, price.lookup_key} & self.allowed):
+            # One answer for "no such price" and "not this site's": the difference is not the buyer's business.
             raise InvalidRequest(f"Price {ref!r} is not for sale here.", code=Code.UNKNOWN_PRICE)
         if not price.active:
             raise InvalidRequest(f"Price {ref!r} is no longer on sale.", code=Code.INACTIVE_PRICE)
         return price
+
+    def _behind_a_listed_lookup_key(self, price_id: str) -> Price | None:
+        """An unlisted ID is for sale only as the price a listed lookup key names. The look-ups are of the
+        seller's own keys, cached; the unlisted ID itself never reaches Stripe."""
+        for key in self.lookup_keys:
+            price = self._lookup(key)
+            if price is not None and price.id == price_id:
+                return price
+        return None
 
     def _lookup(self, ref: str) -> Price | None:
         cached = self._fresh(ref)
         if cached is not None:
             return cached[1]
         # One look-up per price at a time: a burst of clicks waits for the first answer.
-        with self._guard:
-            lock = self._locks.setdefault(ref, threading.Lock())
-        with lock:
+        with self._locks[zlib.crc32(ref.encode()) % LOCKS]:
             cached = self._fresh(ref)
             if cached is not None:
                 return cached[1]
             price = self._fetch(ref)
             ttl = self.ttl if price is not None else NEGATIVE_TTL_SECONDS
-            self._cache[ref] = (self.clock() + ttl, price)
+            with self._guard:
+                self._cache[ref] = (self.clock() + ttl, price)
+                self._cache.move_to_end(ref)
+                while len(self._cache) > MAX_CACHED:
+                    self._cache.popitem(last=False)
             return price
 
     def _fetch(self, ref: str) -> Price | None:
@@ -108,8 +132,9 @@ class PriceCatalog:
         return Price.from_stripe(found) if found else None
 
     def _fresh(self, ref: str) -> tuple[float, Price | None] | None:
-        entry = self._cache.get(ref)
-        return entry if entry is not None and entry[0] > self.clock() else None
-
-    def _has_lookup_keys(self) -> bool:
-        return any(not entry.startswith("price_") for entry in self.allowed)
+        with self._guard:
+            entry = self._cache.get(ref)
+            if entry is None or entry[0] <= self.clock():
+                return None
+            self._cache.move_to_end(ref)
+            return entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import uuid
@@ -12,6 +13,7 @@ from typing import Any
 from ..errors import Code, InvalidRequest
 from ..money import exponent, session_amounts
 from ..orders.lines import ITEMS_METADATA_KEY, line_items_of
+from ..settings import Secret
 from ..stripe_ids import PRICE_REF, SESSION_ID
 from .prices import Price, PriceCatalog
 from .stripe_api import StripeGateway
@@ -61,27 +63,35 @@ def session_params(price: Price, quantity: int, site_url: str, *, embedded: bool
     return params
 
 
-def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
-    """The key for Stripe's create call: a retried click with the same header gets the same session.
+def idempotency_key(header: str | None, price: Price, quantity: int, *, client: str, secret: Secret) -> str:
+    """The key for Stripe's create call: the same click, retried by the same client, gets the same session.
 
-    The buyer's key is mixed with what it buys, so reusing a key for another purchase makes a new
-    session instead of Stripe's idempotency error, and one buyer's key can't name another's session.
+    Stripe replays the first answer to a key for 24 hours, so a key must name one client's one attempt.
+    A header alone would let anyone who learns or guesses a buyer's key be handed that buyer's session
+    (and with it, once paid, their email and customer portal). So the key Stripe sees is an HMAC, under
+    a secret only the server holds (derived from the Stripe secret key), of the header *and* the
+    client's address bucket *and* what it buys: another client sending the same header gets a session
+    of its own, and a key reused for another purchase makes a new session instead of Stripe's error.
+    A buyer whose address changes between two retries of one click gets a second (unpaid) session.
     """
     if header is None:
         return f"sc-{uuid.uuid4().hex}"
     if not _IDEMPOTENCY_KEY.fullmatch(header):
         raise InvalidRequest("Idempotency-Key must be 1 to 200 printable characters.",
                              code=Code.INVALID_IDEMPOTENCY_KEY)
-    digest = hashlib.sha256(f"{header}\n{price.id}\n{quantity}".encode()).hexdigest()[:40]
-    return f"sc-{digest}"
+    # A key of its own for this use: the secret key itself never keys anything a client can see the output of.
+    derived = hmac.new(secret.reveal().encode(), b"static-checkout idempotency key", hashlib.sha256).digest()
+    message = "\n".join([header, client, price.id, str(quantity)]).encode()
+    return f"sc-{hmac.new(derived, message, hashlib.sha256).hexdigest()[:40]}"
 
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
-                   idempotency_header: str | None) -> dict[str, str]:
+                   idempotency_header: str | None, *, client: str, secret: Secret) -> dict[str, str]:
+    """A new Checkout Session for the purchase `data` asks for; `client` is the buyer's address bucket."""
     ref, quantity = parse_purchase(data)
     embedded = parse_ui_mode(data)
     price = catalog.resolve(ref)
-    key = idempotency_key(idempotency_header, price, quantity)
+    key = idempotency_key(idempotency_header, price, quantity, client=client, secret=secret)
     if embedded:
         key += "-embedded"  # the same click asking for the other kind of session gets its own
     session = gateway.create_session(session_params(price, quantity, site_url, embedded=embedded),

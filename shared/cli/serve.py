@@ -79,7 +79,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
     app = create_app(Services(settings, store=store), static_dir=str(PUBLIC_DIR))
     print(f"Serving the store on http://{host}:{port} (API under /api/)", flush=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+        # proxy_headers off: uvicorn would otherwise take the client's address from X-Forwarded-For on
+        # connections from 127.0.0.1, and the rate limit counts by that address.
+        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off", proxy_headers=False)
     finally:
         if embedded is not None:
             embedded.stop()

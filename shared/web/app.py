@@ -16,6 +16,7 @@ from .. import __version__, telemetry
 from ..errors import Code, DomainError, InvalidRequest, InvalidSignature, Misconfigured
 from . import routes as paths
 from .bodies import read_body, read_purchase
+from .cors import VaryOnOrigin, cors_headers
 from .errors import HTTP_CODES, error_body, headers_of, status_of
 from .services import Services
 
@@ -25,37 +26,55 @@ CHECKOUT_BODY_LIMIT = 16 * 1024
 def create_app(services: Services | None = None, *, static_dir: str | None = None) -> Starlette:
     services = services or Services()
 
-    async def limit_rate(request: Request) -> None:
-        settings = services.settings
-        if settings.rate_limit is not None:
-            from .ratelimit import check, client_address
+    def client_of(request: Request) -> str:
+        """The bucket of the client's address, as far as it can be trusted (see `client.py`)."""
+        from .client import bucket, client_address
 
-            client = client_address(dict(request.headers), request.client.host if request.client else None,
-                                    settings.client_ip_header)
-            await run_in_threadpool(check, settings.rate_limit, services.store, client)
+        settings = services.settings
+        peer = request.client.host if request.client else None
+        return bucket(client_address(request.headers, peer, ip_header=settings.client_ip_header,
+                                     proxy_secret=settings.proxy_secret))
+
+    async def limit_rate(request: Request, group: str) -> str:
+        """Count the request against the client's limit for this route group; returns the client's bucket."""
+        from . import ratelimit
+
+        settings = services.settings
+        client = client_of(request)
+        limit = settings.rate_limit if group == ratelimit.CHECKOUT else settings.summary_rate_limit
+        if limit is not None:
+            await run_in_threadpool(ratelimit.check, limit, services.store, client, group=group)
+        return client
 
     async def create_checkout_session(request: Request) -> Response:
+        from .ratelimit import CHECKOUT
+
         settings = services.settings
-        await limit_rate(request)
+        client = await limit_rate(request, CHECKOUT)
         data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
         if from_form:
             data.pop("uiMode", None)  # embedded Checkout needs the script; a plain form gets the hosted page
         from ..checkout.sessions import create_session
 
         site = settings.require("site_url")
+        secret = settings.require("stripe_secret_key")
         created = await run_in_threadpool(create_session, services.catalog, services.gateway, site, data,
-                                          request.headers.get("idempotency-key"))
+                                          request.headers.get("idempotency-key"), client=client, secret=secret)
+        # The answer opens this buyer's checkout: no cache may keep it.
+        headers = {"Cache-Control": "no-store", **cors_headers(request, settings)}
         if from_form:
-            return RedirectResponse(created["url"], status_code=303, headers=_cors(request, settings))
-        return JSONResponse(created, headers=_cors(request, settings))
+            return RedirectResponse(created["url"], status_code=303, headers=headers)
+        return JSONResponse(created, headers=headers)
 
     async def checkout_session(request: Request) -> Response:
         from ..checkout.sessions import check_session_id, summary
         from ..events.recovery import record_session
+        from .ratelimit import SUMMARY
 
         session_id = check_session_id(request.query_params.get("session_id"))
         settings = services.settings
         settings.require("stripe_secret_key")
+        await limit_rate(request, SUMMARY)  # each look-up is a Stripe request, invented ids included
 
         def load() -> dict[str, Any]:
             session = services.gateway.retrieve_session(session_id)
@@ -63,29 +82,33 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             return summary(session, order)
 
         body = await run_in_threadpool(load)  # Stripe's 404 arrives as `session_not_found`
-        headers = {"Cache-Control": "no-store", **_cors(request, settings)}
+        headers = {"Cache-Control": "no-store", **cors_headers(request, settings)}
         return JSONResponse(body, headers=headers)
 
     async def create_portal_session(request: Request) -> Response:
         from ..checkout.portal import portal_url
         from ..checkout.sessions import check_session_id
+        from .ratelimit import CHECKOUT
 
         settings = services.settings
-        await limit_rate(request)
+        await limit_rate(request, CHECKOUT)
         data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
         session_id = check_session_id(data.get("session_id") if isinstance(data.get("session_id"), str) else None)
         site = settings.require("site_url")
         url = await run_in_threadpool(portal_url, services.gateway, session_id, site)
+        # The portal's URL signs its holder in as the customer: like a login link, never cached.
+        headers = {"Cache-Control": "no-store", **cors_headers(request, settings)}
         if from_form:
-            return RedirectResponse(url, status_code=303, headers=_cors(request, settings))
-        return JSONResponse({"url": url}, headers=_cors(request, settings))
+            return RedirectResponse(url, status_code=303, headers=headers)
+        return JSONResponse({"url": url}, headers=headers)
 
     async def config(request: Request) -> Response:
         """What the pages may know: the publishable key embedded Checkout needs (public by design)."""
         settings = services.settings
         key = settings.require("stripe_publishable_key")
+        # Cacheable: every API answer varies by Origin (`cors.VaryOnOrigin`), so no cache mixes them up.
         return JSONResponse({"publishableKey": key}, headers={"Cache-Control": "public, max-age=300",
-                                                             **_cors(request, settings)})
+                                                             **cors_headers(request, settings)})
 
     async def webhook(request: Request) -> Response:
         from ..events.intake import MAX_BODY, parse_event, process
@@ -133,7 +156,7 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     async def preflight(request: Request) -> Response:
-        headers = _cors(request, services.settings)
+        headers = cors_headers(request, services.settings)
         if headers:
             headers.update({"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
                             "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
@@ -152,11 +175,13 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         Route(paths.HEALTH, health, methods=["GET"]),
     ]
     if static_dir is not None:
+        from .pages import pages_app
+
         # Under /api the API answers alone, as deployed, where no files share its paths: a wrong method is a
         # JSON 405 with Allow, an unknown path a JSON 404, never the static 404 page.
         api_alone = Router(routes=list(routes))
         routes += [Route("/api", api_alone), Route("/api/{path:path}", api_alone),
-                   Mount("/", app=_pages(static_dir, services))]
+                   Mount("/", app=pages_app(static_dir, services.settings.stripe_api_base))]
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -175,7 +200,8 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         telemetry.logger().exception("unhandled error", extra={"path": request.url.path})
         return JSONResponse(error_body(Code.INTERNAL_ERROR, "Something went wrong; please retry."), status_code=500)
 
-    return Starlette(routes=routes, middleware=[Middleware(FlushMetrics)], exception_handlers={
+    middleware = [Middleware(FlushMetrics), Middleware(VaryOnOrigin)]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={
         DomainError: on_error, HTTPException: on_http_error, Exception: on_unexpected})
 
 
@@ -191,31 +217,3 @@ class FlushMetrics:
             await self.app(scope, receive, send)
         finally:
             telemetry.flush()
-
-
-def _pages(directory: str, services: Services) -> Any:
-    """`public/` with the security headers the platforms' configs give the pages."""
-    from starlette.staticfiles import StaticFiles
-
-    from .headers import page_headers
-
-    files = StaticFiles(directory=directory, html=True)
-    headers = [(name.lower().encode(), value.encode())
-               for name, value in page_headers(services.settings.stripe_api_base).items()]
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + headers
-            await send(message)
-
-        await files(scope, receive, send_with_headers)
-
-    return app
-
-
-def _cors(request: Request, settings: Any) -> dict[str, str]:
-    origin = request.headers.get("origin")
-    if origin and (origin == settings.site_url or origin in settings.cors_origins):
-        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-    return {}

@@ -1,8 +1,9 @@
-"""A per-client rate limit on creating Checkout Sessions, shared by every function instance.
+"""Per-client rate limits on the routes that call Stripe, shared by every function instance.
 
 Fixed windows counted in DynamoDB (one atomic ADD per request, expiring by TTL), so a flood spread
-over many instances still meets one count. It guards the seller's Stripe API quota and their
-session list from a script hammering the Buy endpoint. Clients are counted by a hash of their IP.
+over many instances still meets one count. They guard the seller's Stripe API quota (each of these
+requests costs at least one Stripe call) and their session list from a script hammering the API.
+Clients are counted by a hash of their address's bucket (`client.bucket`), each route group apart.
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ from ..settings import RateLimit
 from ..store.base import Store
 from ..store.keys import rate_key
 
+# Route groups, each counted on its own: buying (create-session, the portal) and the success page.
+CHECKOUT = "checkout"
+SUMMARY = "summary"
 
-def check(limit: RateLimit, store: Store, client: str, *, now: float | None = None) -> None:
+_MESSAGES = {
+    CHECKOUT: "Too many checkout attempts; please wait a moment and try again.",
+    SUMMARY: "Too many look-ups of this order; please wait a moment and refresh the page.",
+}
+
+
+def check(limit: RateLimit, store: Store, client: str, *, group: str = CHECKOUT, now: float | None = None) -> None:
     """Count this request; raise `RateLimited` with the seconds to wait when the client is over its limit."""
     now = time.time() if now is None else now
     window = int(now) // limit.seconds * limit.seconds
-    client_hash = hashlib.sha256(client.encode()).hexdigest()[:24]
+    client_hash = hashlib.sha256(f"{group}\n{client}".encode()).hexdigest()[:24]
     try:
         count = store.increment(rate_key(client_hash, window), expires_at=window + 2 * limit.seconds)
     except StoreUnavailable:
@@ -31,18 +41,4 @@ def check(limit: RateLimit, store: Store, client: str, *, now: float | None = No
     if count > limit.requests:
         telemetry.count("RateLimited")
         retry_after = max(1, window + limit.seconds - int(now))
-        raise RateLimited("Too many checkout attempts; please wait a moment and try again.",
-                          retry_after=retry_after)
-
-
-def client_address(headers: dict[str, str], peer: str | None, trusted_header: str | None) -> str:
-    """The client's IP: from the platform's header when one is configured, else the peer address.
-
-    Only a header the platform itself sets may be trusted (Vercel overwrites `x-real-ip` and
-    `x-forwarded-for`; behind Netlify's proxy, `x-nf-client-connection-ip`): a client can send any other.
-    """
-    if trusted_header:
-        value = headers.get(trusted_header.lower())
-        if value:
-            return value.split(",")[0].strip()
-    return peer or "unknown"
+        raise RateLimited(_MESSAGES[group], retry_after=retry_after)

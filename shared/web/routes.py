@@ -3,6 +3,7 @@ imports this file with the standard library alone, at Netlify's build, so nothin
 tests check `vercel.json`, `public/openapi.json` and the pages' links against `API_ROUTES`.
 """
 
+API_PREFIX = "/api/"
 CREATE_CHECKOUT_SESSION = "/api/create-checkout-session"
 CHECKOUT_SESSION = "/api/checkout-session"
 CREATE_PORTAL_SESSION = "/api/create-portal-session"
