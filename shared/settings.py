@@ -90,6 +90,7 @@ class Settings:
     event_lease_seconds: int = 60
     rate_limit: RateLimit | None = None
     client_ip_header: str | None = None
+    checkout_config: str | None = None  # the checkout options file; None: checkout.toml beside shared/
     present: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -170,6 +171,7 @@ class Settings:
             event_lease_seconds=lease,
             rate_limit=rate_limit,
             client_ip_header=get("CLIENT_IP_HEADER"),
+            checkout_config=get("CHECKOUT_CONFIG"),
             present=tuple(sorted(name for name in _KNOWN if get(name) is not None)),
         )
 
@@ -212,7 +214,7 @@ _KNOWN = (
     "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_TIMEOUT",
     "SITE_URL",
     "ALLOWED_PRICES", "DYNAMODB_TABLE", "DYNAMODB_ENDPOINT_URL", "AWS_REGION", "EMAIL_FROM",
-    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER",
+    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER", "CHECKOUT_CONFIG",
 )
 
 

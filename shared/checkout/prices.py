@@ -30,6 +30,8 @@ class Price:
     unit_amount: int | None
     product_name: str
     trial_days: int | None = None
+    # A recurring price's billing interval and count (("month", 1)); a cart's must all be the same.
+    interval: tuple[str, int] | None = None
 
     @classmethod
     def from_stripe(cls, obj: dict[str, Any]) -> Price:
@@ -40,8 +42,16 @@ class Price:
             recurring=obj.get("type") == "recurring" or bool(obj.get("recurring")),
             currency=obj.get("currency") or "", unit_amount=obj.get("unit_amount"),
             product_name=name or obj.get("nickname") or obj["id"],
-            trial_days=_trial_days(obj),
+            trial_days=_trial_days(obj), interval=_interval(obj),
         )
+
+
+def _interval(obj: dict[str, Any]) -> tuple[str, int] | None:
+    recurring = obj.get("recurring")
+    if not isinstance(recurring, dict) or not isinstance(recurring.get("interval"), str):
+        return None
+    count = recurring.get("interval_count")
+    return recurring["interval"], count if isinstance(count, int) and count > 0 else 1
 
 
 def _trial_days(obj: dict[str, Any]) -> int | None:

@@ -5,53 +5,48 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Code, InvalidRequest
 from ..money import exponent
-from ..orders.lines import ITEMS_METADATA_KEY, line_items_of
-from ..stripe_ids import PRICE_REF, SESSION_ID
-from .prices import Price, PriceCatalog
+from ..orders.lines import items_metadata, line_items_of
+from ..stripe_ids import SESSION_ID
+from .cart import Cart, build_cart, parse_lines, parse_purchase, resolve_prices
+from .options import CheckoutOptions
+from .prices import PriceCatalog
 from .stripe_api import StripeGateway
 
-MAX_QUANTITY = 99
-_QUANTITY = re.compile(r"[0-9]{1,3}")  # ASCII digits: a form field, not "٣" or "²"
+__all__ = ["create_session", "parse_purchase", "session_params", "summary"]
+
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_NO_OPTIONS = CheckoutOptions()
 
 
-def parse_purchase(data: Mapping[str, Any]) -> tuple[str, int]:
-    """The price reference and quantity a buy request asks for, or a 400 that says what is wrong."""
-    ref = data.get("priceId")
-    if ref is None or ref == "":
-        raise InvalidRequest("priceId is required.", code=Code.MISSING_PRICE)
-    if not isinstance(ref, str) or not PRICE_REF.fullmatch(ref):
-        raise InvalidRequest("priceId must be a Stripe price ID or lookup key.", code=Code.UNKNOWN_PRICE)
-    raw = data.get("quantity", 1)
-    if raw in (None, ""):
-        raw = 1
-    if isinstance(raw, str) and _QUANTITY.fullmatch(raw.strip()):
-        raw = int(raw.strip())
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_QUANTITY:
-        raise InvalidRequest(f"quantity must be a whole number from 1 to {MAX_QUANTITY}.",
-                             code=Code.INVALID_QUANTITY)
-    return ref, raw
-
-
-def session_params(price: Price, quantity: int, site_url: str, *, embedded: bool = False) -> dict[str, Any]:
-    items = [{"price": price.id, "quantity": quantity, "description": price.product_name[:120],
-              "amount_total": price.unit_amount * quantity if price.unit_amount is not None else None}]
+def session_params(cart: Cart, site_url: str, *, embedded: bool = False, options: CheckoutOptions = _NO_OPTIONS,
+                   now: float | None = None) -> dict[str, Any]:
+    """What Stripe's create call gets for this cart: the seller's options (checkout.toml), then ours."""
+    line_items = []
+    for line in cart.lines:
+        item: dict[str, Any] = {"price": line.price.id, "quantity": line.quantity}
+        adjustable = options.adjustable_quantity(line.price.lookup_key, line.quantity, line.line)
+        if adjustable is not None:
+            item["adjustable_quantity"] = adjustable
+        line_items.append(item)
     # Stripe substitutes {CHECKOUT_SESSION_ID}; the braces must reach it unencoded.
     success = f"{site_url}/success.html?session_id={{CHECKOUT_SESSION_ID}}"
     params: dict[str, Any] = {
-        "mode": "subscription" if price.recurring else "payment",
-        "line_items": [{"price": price.id, "quantity": quantity}],
-        # The webhook learns the items from here, so it never has to call Stripe back.
-        "metadata": {ITEMS_METADATA_KEY: json.dumps(items, separators=(",", ":"))},
+        **options.session_params(cart.mode, cart.currency, time.time() if now is None else now),
+        # A recurring line makes a subscription; Stripe bills its one-time lines on the first invoice.
+        "mode": cart.mode,
+        "line_items": line_items,
+        # The webhook learns the lines from here, so it never has to call Stripe back.
+        "metadata": items_metadata(cart.items()),
     }
-    if price.recurring and price.trial_days:
-        params["subscription_data"] = {"trial_period_days": price.trial_days}
+    if cart.mode == "subscription" and cart.trial_days:
+        params["subscription_data"] = {"trial_period_days": cart.trial_days}
     if embedded:
         # Embedded Checkout stays on the seller's page: no cancel page, one return URL. The mode
         # is `embedded_page` since API version 2026-03-25 (it was `embedded`).
@@ -61,31 +56,33 @@ def session_params(price: Price, quantity: int, site_url: str, *, embedded: bool
     return params
 
 
-def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
+def idempotency_key(header: str | None, params: Mapping[str, Any]) -> str:
     """The key for Stripe's create call: a retried click with the same header gets the same session.
 
-    The buyer's key is mixed with what it buys, so reusing a key for another purchase makes a new
-    session instead of Stripe's idempotency error, and one buyer's key can't name another's session.
+    The buyer's key is mixed with everything the call sends (the cart, the options, the expiry's
+    minute), so reusing a key for another purchase makes a new session instead of Stripe's idempotency
+    error, and one buyer's key can't name another's session.
     """
     if header is None:
         return f"sc-{uuid.uuid4().hex}"
     if not _IDEMPOTENCY_KEY.fullmatch(header):
         raise InvalidRequest("Idempotency-Key must be 1 to 200 printable characters.",
                              code=Code.INVALID_IDEMPOTENCY_KEY)
-    digest = hashlib.sha256(f"{header}\n{price.id}\n{quantity}".encode()).hexdigest()[:40]
+    sent = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(f"{header}\n{sent}".encode()).hexdigest()[:40]
     return f"sc-{digest}"
 
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
-                   idempotency_header: str | None) -> dict[str, str]:
-    ref, quantity = parse_purchase(data)
+                   idempotency_header: str | None, options: CheckoutOptions = _NO_OPTIONS) -> dict[str, str]:
+    requested = parse_lines(data)
     embedded = parse_ui_mode(data)
-    price = catalog.resolve(ref)
-    key = idempotency_key(idempotency_header, price, quantity)
+    cart = build_cart(requested, resolve_prices(requested, catalog.resolve))
+    params = session_params(cart, site_url, embedded=embedded, options=options)
+    key = idempotency_key(idempotency_header, params)
     if embedded:
         key += "-embedded"  # the same click asking for the other kind of session gets its own
-    session = gateway.create_session(session_params(price, quantity, site_url, embedded=embedded),
-                                     idempotency_key=key)
+    session = gateway.create_session(params, idempotency_key=key)
     if embedded:
         return {"id": session["id"], "clientSecret": session["client_secret"]}
     return {"id": session["id"], "url": session["url"]}

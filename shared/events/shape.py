@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
 
-from ..orders.lines import ITEMS_METADATA_KEY
+from ..orders.lines import ITEMS_KEYS
 
 
 def _text(value: Any) -> bool:
@@ -64,7 +64,7 @@ SESSION: Fields = {
     "created": _whole, "livemode": _flag,
     "line_items": ListOf({"description": _text, "quantity": _whole, "amount_total": _whole, "currency": _text,
                           "price": _expandable}),
-    "metadata": {ITEMS_METADATA_KEY: _text},
+    "metadata": {key: _text for key in ITEMS_KEYS},
 }
 CHARGE: Fields = {"payment_intent": _expandable, "amount": _whole, "amount_refunded": _whole}
 DISPUTE: Fields = {"id": _text, "payment_intent": _expandable, "status": _text, "reason": _text, "amount": _whole}
