@@ -133,6 +133,7 @@ def bench_create(info: dict[str, str], n: int, deadline: Deadline, calls: Dynamo
     from mangum import Mangum
 
     from functions.aws_lambda import handler as lambda_handler
+    from shared.checkout.cart import Cart, CartLine
     from shared.checkout.prices import Price
     from shared.checkout.sessions import session_params
     from shared.checkout.stripe_api import API_VERSION
@@ -144,7 +145,7 @@ def bench_create(info: dict[str, str], n: int, deadline: Deadline, calls: Dynamo
     direct = stripe.StripeClient(SECRET_KEY, stripe_version=API_VERSION, base_addresses={"api": info["stripe"]},
                                  max_network_retries=2, http_client=stripe.RequestsClient(timeout=10))
     price = Price.from_stripe(direct.v1.prices.retrieve(info["price"], params={"expand": ["product"]}).to_dict())
-    params = session_params(price, 1, SITE)
+    params = session_params(Cart((CartLine(price, 1, None),)), SITE)
 
     def ours() -> None:
         check(handler(create_session_event(info["price"]), None), 200, "create-session")

@@ -9,7 +9,8 @@ copy of the repository (the working tree is left alone). Dependencies come from 
 function is then laid out from its .vc-config.json and its `vc_handler` is called with Vercel's
 request payload for GET /api/health and a badly signed POST /api/webhook, in a bare interpreter
 (vercel_function_call.py). It also checks that the function holds shared/ without the seller's tools
-(lambda_bundle.contents.LEFT_OUT, which vercel.json's excludeFiles leaves out), as the Lambda zip does.
+(lambda_bundle.contents.LEFT_OUT, which vercel.json's excludeFiles leaves out), as the Lambda zip does, and
+ships checkout.toml (ROOT_FILES, which its includeFiles names).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lambda_bundle.contents import left_out
+from lambda_bundle.contents import ROOT_FILES, left_out
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
@@ -57,6 +58,10 @@ def main() -> int:
         if tools or "shared/web/app.py" not in shipped:
             print(f"problem: the function should hold shared/ without the seller's tools; it has "
                   f"{', '.join(tools[:5]) or 'no shared/web/app.py'} (vercel.json's excludeFiles)")
+            return 1
+        unshipped = [name for name in ROOT_FILES if (ROOT / name).is_file() and name not in shipped]
+        if unshipped:
+            print(f"problem: the function lacks {', '.join(unshipped)} (vercel.json's includeFiles)")
             return 1
         missing = sorted({"starlette", "stripe", "aws_lambda_powertools"} - vendored)
         static = sorted(p.relative_to(output / "static").as_posix()

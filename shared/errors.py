@@ -21,6 +21,9 @@ class Code(StrEnum):
     UNKNOWN_PRICE = "unknown_price"
     INACTIVE_PRICE = "inactive_price"
     INVALID_QUANTITY = "invalid_quantity"
+    INVALID_ITEMS = "invalid_items"
+    MIXED_CURRENCIES = "mixed_currencies"
+    MIXED_INTERVALS = "mixed_intervals"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     INVALID_UI_MODE = "invalid_ui_mode"
     INVALID_SESSION_ID = "invalid_session_id"
@@ -79,10 +82,14 @@ class DomainError(Exception):
 
 
 class InvalidRequest(DomainError):
-    """The input cannot be acted on; `code` says which rule it broke."""
+    """The input cannot be acted on; `code` says which rule it broke.
 
-    def __init__(self, message: str, *, code: Code) -> None:
+    `line` is the cart line (1 for the first) the error is about, when it is about one.
+    """
+
+    def __init__(self, message: str, *, code: Code, line: int | None = None) -> None:
         super().__init__(message, code=code)
+        self.line = line
 
 
 class InvalidSignature(DomainError):

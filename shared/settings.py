@@ -101,6 +101,7 @@ class Settings:
     rate_limit: RateLimit | None = None
     client_ip_header: str | None = None
     proxy_secret: Secret | None = None
+    checkout_config: str | None = None  # the checkout options file; None: checkout.toml beside shared/
     present: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -192,6 +193,7 @@ class Settings:
             rate_limit=rate_limit,
             client_ip_header=ip_header.lower() if ip_header else None,
             proxy_secret=Secret(proxy_secret) if proxy_secret else None,
+            checkout_config=get("CHECKOUT_CONFIG"),
             present=tuple(sorted(name for name in _KNOWN if get(name) is not None)),
         )
 
@@ -240,6 +242,7 @@ _KNOWN = (
     "SITE_URL",
     "ALLOWED_PRICES", "DYNAMODB_TABLE", "DYNAMODB_ENDPOINT_URL", "AWS_REGION", "EMAIL_FROM",
     "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER", "PROXY_SECRET",
+    "CHECKOUT_CONFIG",
 )
 
 

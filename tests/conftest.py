@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "StaticCheckoutTests")
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
+# No checkout options (CHECKOUT_CONFIG): tests of options name their own file.
+BARE_OPTIONS = str(Path(__file__).with_name("checkout_bare.toml"))
 SECRET_KEY = "sk_test_51TestSecretKeyNeverPrinted0123"
 PROXY_SECRET = "proxy-secret-for-tests-never-printed-0123456789"
 
@@ -86,6 +89,8 @@ def catalog(standin) -> dict:
         "poster": standin.add_price(unit_amount=2500, product_name="Poster", lookup_key="poster-lookup"),
         "membership": standin.add_price(unit_amount=500, product_name="Membership", recurring={"interval": "month"}),
         "retired": standin.add_price(unit_amount=900, product_name="Old mug", active=False),
+        "euro": standin.add_price(unit_amount=1200, currency="eur", product_name="Mug (EUR)"),
+        "yearly": standin.add_price(unit_amount=5000, product_name="Yearly membership", recurring={"interval": "year"}),
     }
 
 
@@ -101,5 +106,7 @@ def api_env(standin, catalog) -> dict:
         "STRIPE_TIMEOUT": "2",
         "SITE_URL": SITE,
         "ALLOWED_PRICES": ",".join([catalog["tshirt"]["id"], catalog["membership"]["id"], "poster-lookup",
-                                    catalog["retired"]["id"], "price_missing123"]),
+                                    catalog["retired"]["id"], "price_missing123", catalog["euro"]["id"],
+                                    catalog["yearly"]["id"]]),
+        "CHECKOUT_CONFIG": BARE_OPTIONS,
     }

@@ -14,7 +14,7 @@ from shared.settings import Settings
 from shared.web.app import create_app
 from shared.web.headers import page_headers
 from shared.web.services import Services
-from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
+from tests.conftest import BARE_OPTIONS, SECRET_KEY, WEBHOOK_SECRET
 from tests.livesrv import LiveServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -81,7 +81,7 @@ def site(standin, demo_prices, local_dynamo):
     server = LiveServer()
     env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": standin.url,
            "SITE_URL": server.url, "ALLOWED_PRICES": "price_tshirt,price_poster,price_membership",
-           "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY, "RATE_LIMIT": "off"}
+           "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY, "RATE_LIMIT": "off", "CHECKOUT_CONFIG": BARE_OPTIONS}
     server.start(create_app(Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([])),
                             static_dir=str(PUBLIC_DIR)))
     yield server
@@ -176,7 +176,7 @@ def test_embedded_button_says_it_is_loading_checkout_not_redirecting(browser, si
     page.evaluate("() => window.__releaseCheckout()")
     page.locator("#embedded-checkout[data-client-secret]").wait_for()
     expect(button).to_be_enabled()
-    assert button.text_content() == "Buy" and button.get_attribute("aria-busy") is None
+    assert button.text_content() == "Buy now" and button.get_attribute("aria-busy") is None
 
 
 def test_hosted_button_says_redirecting(browser, site, standin):

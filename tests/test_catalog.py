@@ -218,9 +218,15 @@ def test_render_keeps_the_demo_pages_structure_and_names_prices_by_lookup_key():
     demo = parsed((ROOT / "public" / "index.html").read_text())
     card_classes = {c for c in demo.classes if c.startswith(("card", "price", "buy-", "qty", "stripe-", "products"))}
     assert card_classes <= page.classes
-    buttons = [a for tag, a in page.tags if tag == "button"]
+    buttons = [a for tag, a in page.tags if tag == "button" and "data-price-id" in a]
     hidden = [a["value"] for tag, a in page.tags if tag == "input" and a.get("name") == "priceId"]
     assert [b["data-price-id"] for b in buttons] == hidden == ["tshirt", "poster", "membership"]
+    # One-time items can go to the cart too, with their price as the cart shows it (hidden until cart.js runs).
+    to_cart = [a for tag, a in page.tags if tag == "button" and "data-add-to-cart" in a]
+    assert [(b["data-add-to-cart"], b["data-name"], b["data-unit-amount"], b["data-currency"],
+             b["data-currency-exponent"], "hidden" in b) for b in to_cart] == [
+        ("tshirt", "T-shirt", "1500", "usd", "2", True), ("poster", "Poster", "2500", "usd", "2", True)]
+    assert ("script", {"src": "/js/cart.js", "defer": None}) in page.tags and ("div", {"data-cart": None}) in page.tags
     forms = [a for tag, a in page.tags if tag == "form"]
     assert all(f["method"] == "post" and f["action"] == "/api/create-checkout-session" for f in forms)
     assert ("script", {"src": "/js/stripe-checkout.js", "defer": None}) in page.tags

@@ -182,9 +182,13 @@ def test_a_complete_setup_is_all_good(doctor_env, standin, site, capsys):
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     checks = lines(out)
-    assert set(checks) == {"Stripe key", "webhook secret", "DynamoDB table", "site", "prices", "webhook endpoint"}
+    assert set(checks) == {"Stripe key", "webhook secret", "DynamoDB table", "site", "prices", "webhook endpoint",
+                           "checkout options"}
     assert all(v.startswith("ok ") for v in checks.values()), out
     assert checks["Stripe key"] == "ok test mode key sk_test_…0123 works"
+    # The repository's checkout.toml: the demo store's options.
+    assert checks["checkout options"] == ("ok checkout.toml: allow_promotion_codes, phone_number_collection, "
+                                          "shipping_address_collection, shipping_options")
     assert out.rstrip().endswith("All good.") and len(out.splitlines()) <= 10  # one screen
 
 
@@ -227,6 +231,29 @@ def test_a_malformed_setting_is_the_one_thing_reported(monkeypatch, tmp_path, ca
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("fail  settings") and "STRIPE_SECRET_KEY" in out and "pk_test_publishable0123" not in out
+
+
+def test_checkout_options_that_stripe_would_refuse_are_named(doctor_env, standin, site, monkeypatch, tmp_path,
+                                                            capsys):
+    doctor_env.create_table()
+    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
+    (tmp_path / "shop.toml").write_text('allow_promotion_codes = "yes"\n')
+    monkeypatch.setenv("CHECKOUT_CONFIG", str(tmp_path / "shop.toml"))
+    assert main(["doctor"]) == 1
+    assert lines(capsys.readouterr().out)["checkout options"] == (
+        f"fail CHECKOUT_CONFIG ({tmp_path / 'shop.toml'}): allow_promotion_codes must be true or false; every "
+        "checkout answers 500 until it is fixed")
+
+
+def test_shipping_rates_must_cover_the_currency_of_every_allowed_price(doctor_env, standin, site, monkeypatch,
+                                                                       capsys):
+    doctor_env.create_table()
+    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
+    euro = standin.add_price(unit_amount=900, currency="eur")
+    monkeypatch.setenv("ALLOWED_PRICES", euro["id"])  # with the repository's checkout.toml: rates in USD only
+    assert main(["doctor"]) == 1
+    assert lines(capsys.readouterr().out)["checkout options"].startswith(
+        "fail checkout.toml: shipping_options[0].shipping_rate_data.fixed_amount has no amount in EUR")
 
 
 def test_a_hook_that_does_not_import_is_named(doctor_env, standin, site, monkeypatch, capsys):

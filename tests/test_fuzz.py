@@ -44,7 +44,7 @@ from shared.store.dynamo import DynamoStore
 from shared.web.app import create_app
 from shared.web.client import client_address
 from shared.web.services import Services
-from tests.conftest import PROXY_SECRET, SECRET_KEY, WEBHOOK_SECRET
+from tests.conftest import BARE_OPTIONS, PROXY_SECRET, SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import MemoryStore, make_event, make_session
 from tests.test_openapi import SPEC, assert_documented, request_schema_errors
 
@@ -110,10 +110,10 @@ class Reply:
 class Fuzz:
     """The app under fuzzing, its store, and how to reach it (a plain class: Hypothesis prints it as `fuzz`)."""
 
-    def __init__(self, client: TestClient, app: Any, store: MemoryStore, portal: Any, sellable: frozenset[str],
+    def __init__(self, client: TestClient, app: Any, store: MemoryStore, portal: Any, sellable: dict[str, str],
                  stripe_url: str) -> None:
         self.client, self.app, self.store, self.portal = client, app, store, portal
-        self.sellable, self.stripe_url = sellable, stripe_url
+        self.sellable, self.stripe_url = sellable, stripe_url  # sellable: each reference, and its price's ID
 
     def __repr__(self) -> str:
         return "fuzz"
@@ -177,13 +177,17 @@ def fuzz(standin, catalog):
         "SITE_URL": "https://shop.example.com",
         "STRIPE_PUBLISHABLE_KEY": "pk_test_51PublishableKeyForTests",
         "RATE_LIMIT": "off",  # thousands of requests from one address: the limiter is test_openapi's business
+        "CHECKOUT_CONFIG": BARE_OPTIONS,
         "ALLOWED_PRICES": ",".join([catalog["tshirt"]["id"], catalog["membership"]["id"], "poster-lookup",
                                     catalog["retired"]["id"], "price_missing123"]),
     }
     store = MemoryStore()
     app = create_app(Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([])))
-    sellable = frozenset([catalog["tshirt"]["id"], catalog["membership"]["id"], "poster-lookup",
-                          catalog["poster"]["id"]])  # a price ID is sellable through its listed lookup key
+    # A price ID is sellable through its listed lookup key: the two name one price, and merge in a cart.
+    sellable = {ref: price["id"] for ref, price in [(catalog["tshirt"]["id"], catalog["tshirt"]),
+                                                    (catalog["membership"]["id"], catalog["membership"]),
+                                                    ("poster-lookup", catalog["poster"]),
+                                                    (catalog["poster"]["id"], catalog["poster"])]}
     with anyio.from_thread.start_blocking_portal() as portal, \
             TestClient(app, raise_server_exceptions=False) as client:
         yield Fuzz(client, app, store, portal, sellable, standin.url)
@@ -220,6 +224,20 @@ def price_refs(fuzz: Fuzz) -> st.SearchStrategy[Any]:
 def purchases(fuzz: Fuzz) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({}, optional={"priceId": price_refs(fuzz), "quantity": quantities,
                                                "uiMode": ui_modes, "price_id": price_refs(fuzz), "extra": json_values})
+
+
+def cart_lines(fuzz: Fuzz) -> st.SearchStrategy[Any]:
+    line = st.one_of(
+        st.fixed_dictionaries({}, optional={"priceId": price_refs(fuzz), "quantity": quantities, "extra": json_values}),
+        st.fixed_dictionaries({"priceId": st.sampled_from(sorted(fuzz.sellable)),
+                               "quantity": st.integers(min_value=1, max_value=60)}),
+        json_values)
+    return st.one_of(st.lists(line, max_size=22), json_values)
+
+
+def carts(fuzz: Fuzz) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({"items": cart_lines(fuzz)}, optional={
+        "uiMode": ui_modes, "priceId": price_refs(fuzz), "quantity": quantities, "extra": json_values})
 
 
 idempotency_keys = st.one_of(
@@ -259,11 +277,21 @@ session_ids = st.one_of(
 
 
 def expected_to_buy(fuzz: Fuzz, media_type: str, data: Any, key: str | None) -> bool:
-    """What the spec says: a valid body for a price this site sells, and no bad Idempotency-Key."""
-    return (isinstance(data, dict) and not request_schema_errors(CREATE, "post", media_type, data)
-            # JSON Schema's "integer" includes 1.0; the app wants 1, as JSON.stringify writes it.
-            and not isinstance(data.get("quantity"), float)
-            and data.get("priceId") in fuzz.sellable and (key is None or bool(IDEMPOTENCY_KEY.fullmatch(key))))
+    """What the spec says: a valid body for prices this site sells, and no bad Idempotency-Key. A cart's
+    lines of one price merge, and must stay within 99 together (which a schema cannot say)."""
+    if not isinstance(data, dict) or request_schema_errors(CREATE, "post", media_type, data):
+        return False
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        return False
+    lines = data["items"] if "items" in data else [data]
+    merged: Counter[str] = Counter()
+    for line in lines:
+        quantity = line.get("quantity")
+        # JSON Schema's "integer" includes 1.0; the app wants 1, as JSON.stringify writes it.
+        if isinstance(quantity, float) or line.get("priceId") not in fuzz.sellable:
+            return False
+        merged[fuzz.sellable[line["priceId"]]] += int(str(quantity).strip()) if quantity not in (None, "") else 1
+    return max(merged.values()) <= 99
 
 
 def assert_purchase_outcome(fuzz: Fuzz, response: Any, media_type: str, data: Any, key: str | None) -> None:
@@ -284,7 +312,7 @@ def assert_purchase_outcome(fuzz: Fuzz, response: Any, media_type: str, data: An
 @fuzz_settings(300)
 @given(data=st.data(), key=idempotency_keys, content_type=json_types)
 def test_create_with_any_json_body(fuzz, data, key, content_type):
-    body = data.draw(st.one_of(purchases(fuzz), json_values), label="body")
+    body = data.draw(st.one_of(purchases(fuzz), carts(fuzz), json_values), label="body")
     headers = {"Content-Type": content_type, **({"Idempotency-Key": key} if key is not None else {})}
     response = fuzz.send("json", "POST", CREATE, content=json.dumps(body).encode(), headers=headers)
     assert_purchase_outcome(fuzz, response, JSON, body, key)

@@ -398,6 +398,14 @@ def _create(body: Any, **headers: str) -> Callable[[World], Any]:
     return run
 
 
+def _cart(lines: list[tuple[str, int]]) -> Callable[[World], Any]:
+    def run(w: World) -> Any:
+        items = [{"priceId": w.catalog[ref[1:]]["id"] if ref.startswith("@") else ref, "quantity": quantity}
+                 for ref, quantity in lines]
+        return w.client().post(CREATE, json={"items": items})
+    return run
+
+
 # (name, method, path, how, expected status, expected code or None). Each one is run for real and
 # checked against the spec; together they must produce every response the spec documents.
 SCENARIOS: list[tuple[str, str, str, Callable[[World], Any], int, str | None]] = [
@@ -421,6 +429,11 @@ SCENARIOS: list[tuple[str, str, str, Callable[[World], Any], int, str | None]] =
     ("price Stripe lacks", "POST", CREATE, _create({"priceId": "price_missing123"}), 400, "unknown_price"),
     ("archived price", "POST", CREATE, _create({"priceId": "@retired"}), 400, "inactive_price"),
     ("quantity 100", "POST", CREATE, _create({"priceId": "@tshirt", "quantity": 100}), 400, "invalid_quantity"),
+    ("cart", "POST", CREATE, _cart([("@tshirt", 2), ("poster-lookup", 1), ("@membership", 1)]), 200, None),
+    ("cart of nothing", "POST", CREATE, lambda w: w.client().post(CREATE, json={"items": []}), 400, "invalid_items"),
+    ("cart with a bad line", "POST", CREATE, _cart([("@tshirt", 1), ("@retired", 1)]), 400, "inactive_price"),
+    ("cart in two currencies", "POST", CREATE, _cart([("@tshirt", 1), ("@euro", 1)]), 400, "mixed_currencies"),
+    ("cart of two intervals", "POST", CREATE, _cart([("@membership", 1), ("@yearly", 1)]), 400, "mixed_intervals"),
     ("idempotency key too long", "POST", CREATE, _create({"priceId": "@tshirt"}, **{"Idempotency-Key": "k" * 201}),
      400, "invalid_idempotency_key"),
     ("rate limited", "POST", CREATE, lambda w: _rate_limited(w, CREATE), 429, "rate_limited"),

@@ -319,7 +319,7 @@ def test_vercel_function_ships_the_same_shared_files_as_the_lambda_zip(tmp_path)
     sources = [p.relative_to(ROOT).as_posix() for package in ("shared", "functions")
                for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts]
     (tmp_path / "site").mkdir()
-    zipped = set(contents.bundle_files(tmp_path / "site"))
+    zipped = {name for name in contents.bundle_files(tmp_path / "site") if contents.ours(name)}
     assert {name for name in sources if not vercel_leaves_out(name)} == zipped
     for left_out in ("shared/cli/main.py", "shared/cli/doctor.py", "shared/__main__.py", "shared/demo/server.py",
                      "shared/demo/stand_in/prices.py"):
@@ -329,6 +329,24 @@ def test_vercel_function_ships_the_same_shared_files_as_the_lambda_zip(tmp_path)
         assert not vercel_leaves_out(shipped) and not contents.left_out(shipped), shipped
     assert all(vercel_leaves_out(name) for name in ("tests/test_api.py", "scripts/sizes.py", "bench/warm.py",
                                                     "docs/deploy.md", "dist/lambda.zip"))
+
+
+def vercel_includes(path: str) -> bool:
+    """Whether the function's includeFiles glob names `path` (a plain file name, or `{a,b}` of them)."""
+    pattern = vercel_config()["functions"]["api/index.py"].get("includeFiles", "")
+    return path in brace_expand(pattern)
+
+
+def test_checkout_toml_ships_with_each_function_where_the_code_looks_for_it(tmp_path):
+    from shared.checkout.options import CONFIG_FILE, DEFAULT_PATH
+
+    assert contents.ROOT_FILES == (CONFIG_FILE,) and (ROOT / CONFIG_FILE).is_file()
+    # The code looks beside shared/: the zip's root, /var/task on Lambda, as the project root locally and on Vercel.
+    assert DEFAULT_PATH == ROOT / CONFIG_FILE
+    (tmp_path / "site").mkdir()
+    assert contents.bundle_files(tmp_path / "site")[CONFIG_FILE] == ROOT / CONFIG_FILE
+    assert vercel_includes(CONFIG_FILE) and not vercel_leaves_out(CONFIG_FILE)
+    assert all(vercel_includes(name) for name in contents.ROOT_FILES)
 
 
 def test_the_demo_and_its_stripe_stand_in_ship_in_neither_function(tmp_path):

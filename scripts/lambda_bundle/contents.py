@@ -1,6 +1,7 @@
 """What the Lambda zip holds: the runtime dependencies from requirements.txt as manylinux aarch64 wheels,
 without what the Lambda Python runtime provides (boto3, botocore) and without console scripts, plus
-`shared/` and `functions/` — without the seller's command-line tools, which no request path imports."""
+`shared/` and `functions/` — without the seller's command-line tools, which no request path imports — and the
+files at the project root the function reads (`checkout.toml`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ SOURCE_PACKAGES = ("shared", "functions")
 # equal): the seller's command line (`python -m shared …`), its entry point, and the local Stripe stand-in demo.
 # Nothing a request runs imports them (tests/test_layout.py).
 LEFT_OUT = ("shared/cli/", "shared/demo/", "shared/__main__.py")
+# Files at the project root the function reads when it runs: the seller's Checkout options. vercel.json's
+# includeFiles names the same (a test keeps them equal).
+ROOT_FILES = ("checkout.toml",)
 # The modules serverless.yml's functions name as handlers (a test keeps them equal); the smoke run imports each.
 ENTRY_POINTS = ("functions.aws_lambda", "functions.aws_eventbridge")
 PRUNED_DIRS = {"__pycache__", "bin"}
@@ -102,6 +106,9 @@ def bundle_files(site: Path, root: Path = ROOT) -> dict[str, Path]:
             if base is root and (path.suffix != ".py" or left_out(name)):
                 continue
             files[name] = path
+    for name in ROOT_FILES:
+        if (root / name).is_file():
+            files[name] = root / name
     return files
 
 

@@ -45,6 +45,11 @@ class Price:
     interval: str | None = None  # recurring prices: day, week, month or year, every interval_count
     interval_count: int = 1
 
+    @property
+    def billing(self) -> tuple[str, int] | None:
+        """A recurring price's interval and count (("month", 1)); a cart's must all be the same."""
+        return None if self.interval is None else (self.interval, self.interval_count)
+
     @classmethod
     def from_stripe(cls, obj: dict[str, Any]) -> Price:
         product = obj.get("product")
@@ -58,6 +63,14 @@ class Price:
             trial_days=_trial_days(obj), interval=recurring.get("interval"),
             interval_count=int(recurring.get("interval_count") or 1),
         )
+
+
+def _interval(obj: dict[str, Any]) -> tuple[str, int] | None:
+    recurring = obj.get("recurring")
+    if not isinstance(recurring, dict) or not isinstance(recurring.get("interval"), str):
+        return None
+    count = recurring.get("interval_count")
+    return recurring["interval"], count if isinstance(count, int) and count > 0 else 1
 
 
 def _trial_days(obj: dict[str, Any]) -> int | None:

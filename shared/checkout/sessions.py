@@ -6,54 +6,49 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Code, InvalidRequest
 from ..money import exponent, session_amounts
-from ..orders.lines import ITEMS_METADATA_KEY, line_items_of
+from ..orders.lines import items_metadata, line_items_of
 from ..settings import Secret
-from ..stripe_ids import PRICE_REF, SESSION_ID
-from .prices import Price, PriceCatalog
+from ..stripe_ids import SESSION_ID
+from .cart import Cart, build_cart, parse_lines, parse_purchase, resolve_prices
+from .options import CheckoutOptions
+from .prices import PriceCatalog
 from .stripe_api import StripeGateway
 
-MAX_QUANTITY = 99
-_QUANTITY = re.compile(r"[0-9]{1,3}")  # ASCII digits: a form field, not "٣" or "²"
+__all__ = ["create_session", "parse_purchase", "session_params", "summary"]
+
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_NO_OPTIONS = CheckoutOptions()
 
 
-def parse_purchase(data: Mapping[str, Any]) -> tuple[str, int]:
-    """The price reference and quantity a buy request asks for, or a 400 that says what is wrong."""
-    ref = data.get("priceId")
-    if ref is None or ref == "":
-        raise InvalidRequest("priceId is required.", code=Code.MISSING_PRICE)
-    if not isinstance(ref, str) or not PRICE_REF.fullmatch(ref):
-        raise InvalidRequest("priceId must be a Stripe price ID or lookup key.", code=Code.UNKNOWN_PRICE)
-    raw = data.get("quantity", 1)
-    if raw in (None, ""):
-        raw = 1
-    if isinstance(raw, str) and _QUANTITY.fullmatch(raw.strip()):
-        raw = int(raw.strip())
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_QUANTITY:
-        raise InvalidRequest(f"quantity must be a whole number from 1 to {MAX_QUANTITY}.",
-                             code=Code.INVALID_QUANTITY)
-    return ref, raw
-
-
-def session_params(price: Price, quantity: int, site_url: str, *, embedded: bool = False) -> dict[str, Any]:
-    items = [{"price": price.id, "quantity": quantity, "description": price.product_name[:120],
-              "amount_total": price.unit_amount * quantity if price.unit_amount is not None else None}]
+def session_params(cart: Cart, site_url: str, *, embedded: bool = False, options: CheckoutOptions = _NO_OPTIONS,
+                   now: float | None = None) -> dict[str, Any]:
+    """What Stripe's create call gets for this cart: the seller's options (checkout.toml), then ours."""
+    line_items = []
+    for line in cart.lines:
+        item: dict[str, Any] = {"price": line.price.id, "quantity": line.quantity}
+        adjustable = options.adjustable_quantity(line.price.lookup_key, line.quantity, line.line)
+        if adjustable is not None:
+            item["adjustable_quantity"] = adjustable
+        line_items.append(item)
     # Stripe substitutes {CHECKOUT_SESSION_ID}; the braces must reach it unencoded.
     success = f"{site_url}/success.html?session_id={{CHECKOUT_SESSION_ID}}"
     params: dict[str, Any] = {
-        "mode": "subscription" if price.recurring else "payment",
-        "line_items": [{"price": price.id, "quantity": quantity}],
-        # The webhook learns the items from here, so it never has to call Stripe back.
-        "metadata": {ITEMS_METADATA_KEY: json.dumps(items, separators=(",", ":"))},
+        **options.session_params(cart.mode, cart.currency, time.time() if now is None else now),
+        # A recurring line makes a subscription; Stripe bills its one-time lines on the first invoice.
+        "mode": cart.mode,
+        "line_items": line_items,
+        # The webhook learns the lines from here, so it never has to call Stripe back.
+        "metadata": items_metadata(cart.items()),
     }
-    if price.recurring and price.trial_days:
-        params["subscription_data"] = {"trial_period_days": price.trial_days}
+    if cart.mode == "subscription" and cart.trial_days:
+        params["subscription_data"] = {"trial_period_days": cart.trial_days}
     if embedded:
         # Embedded Checkout stays on the seller's page: no cancel page, one return URL. The mode
         # is `embedded_page` since API version 2026-03-25 (it was `embedded`).
@@ -63,16 +58,17 @@ def session_params(price: Price, quantity: int, site_url: str, *, embedded: bool
     return params
 
 
-def idempotency_key(header: str | None, price: Price, quantity: int, *, client: str, secret: Secret) -> str:
+def idempotency_key(header: str | None, params: Mapping[str, Any], *, client: str, secret: Secret) -> str:
     """The key for Stripe's create call: the same click, retried by the same client, gets the same session.
 
     Stripe replays the first answer to a key for 24 hours, so a key must name one client's one attempt.
     A header alone would let anyone who learns or guesses a buyer's key be handed that buyer's session
     (and with it, once paid, their email and customer portal). So the key Stripe sees is an HMAC, under
     a secret only the server holds (derived from the Stripe secret key), of the header *and* the
-    client's address bucket *and* what it buys: another client sending the same header gets a session
-    of its own, and a key reused for another purchase makes a new session instead of Stripe's error.
-    A buyer whose address changes between two retries of one click gets a second (unpaid) session.
+    client's address bucket *and* everything the call sends (the cart, the options, the expiry's minute):
+    another client sending the same header gets a session of its own, and a key reused for another
+    purchase makes a new session instead of Stripe's idempotency error. A buyer whose address changes
+    between two retries of one click gets a second (unpaid) session.
     """
     if header is None:
         return f"sc-{uuid.uuid4().hex}"
@@ -81,21 +77,23 @@ def idempotency_key(header: str | None, price: Price, quantity: int, *, client: 
                              code=Code.INVALID_IDEMPOTENCY_KEY)
     # A key of its own for this use: the secret key itself never keys anything a client can see the output of.
     derived = hmac.new(secret.reveal().encode(), b"static-checkout idempotency key", hashlib.sha256).digest()
-    message = "\n".join([header, client, price.id, str(quantity)]).encode()
+    sent = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    message = "\n".join([header, client, sent]).encode()
     return f"sc-{hmac.new(derived, message, hashlib.sha256).hexdigest()[:40]}"
 
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
-                   idempotency_header: str | None, *, client: str, secret: Secret) -> dict[str, str]:
-    """A new Checkout Session for the purchase `data` asks for; `client` is the buyer's address bucket."""
-    ref, quantity = parse_purchase(data)
+                   idempotency_header: str | None, options: CheckoutOptions = _NO_OPTIONS, *, client: str,
+                   secret: Secret) -> dict[str, str]:
+    """A new Checkout Session for the cart `data` asks for; `client` is the buyer's address bucket."""
+    requested = parse_lines(data)
     embedded = parse_ui_mode(data)
-    price = catalog.resolve(ref)
-    key = idempotency_key(idempotency_header, price, quantity, client=client, secret=secret)
+    cart = build_cart(requested, resolve_prices(requested, catalog.resolve))
+    params = session_params(cart, site_url, embedded=embedded, options=options)
+    key = idempotency_key(idempotency_header, params, client=client, secret=secret)
     if embedded:
         key += "-embedded"  # the same click asking for the other kind of session gets its own
-    session = gateway.create_session(session_params(price, quantity, site_url, embedded=embedded),
-                                     idempotency_key=key)
+    session = gateway.create_session(params, idempotency_key=key)
     if embedded:
         return {"id": session["id"], "clientSecret": session["client_secret"]}
     return {"id": session["id"], "url": session["url"]}

@@ -63,8 +63,17 @@ class StripeGateway:
             params=params, options={"idempotency_key": idempotency_key}).to_dict(), "session")
 
     def retrieve_session(self, session_id: str) -> dict[str, Any]:
-        return self._call(lambda c: c.v1.checkout.sessions.retrieve(
-            session_id, params={"expand": ["line_items"]}).to_dict(), "session")
+        def fetch(c: Any) -> dict[str, Any]:
+            session: dict[str, Any] = c.v1.checkout.sessions.retrieve(
+                session_id, params={"expand": ["line_items"]}).to_dict()
+            expanded = session.get("line_items")
+            if isinstance(expanded, dict) and expanded.get("has_more"):
+                # Expanded, a session shows its first 10 lines; a cart has up to 20: one more call for all.
+                session["line_items"] = c.v1.checkout.sessions.line_items.list(
+                    session_id, params={"limit": 100}).to_dict()
+            return session
+
+        return self._call(fetch, "session")
 
     def create_portal_session(self, customer: str, *, return_url: str) -> dict[str, Any]:
         return self._call(lambda c: c.v1.billing_portal.sessions.create(

@@ -1,8 +1,9 @@
 """The catalog as HTML: buy-button snippets, and the store page (`public/index.html`). Pure.
 
 Every button names its price by lookup key, so a price replaced by `catalog sync` needs no edit of
-the page. The forms post without JavaScript; the buy script takes over when it runs. All text from
-the catalog is escaped.
+the page. The forms post without JavaScript; the buy script takes over when it runs. A one-time item
+also gets an "Add to cart" button carrying its price for the cart script to show (hidden until that
+script runs; the server stays the authority on prices). All text from the catalog is escaped.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def allowed_prices_line(catalog: Catalog) -> str:
 
 
 def snippet(item: Item) -> str:
-    """The button for one item, to paste into any page (the script tag goes in once per page)."""
+    """The button for one item, to paste into any page (the script tags go in once per page)."""
     key = escape(item.lookup_key)
     lines = [f"<!-- {escape(item.name)}: {escape(display_price(item))} {escape(price_unit(item))} -->",
              f'<form method="post" action="{ENDPOINT}">',
@@ -48,9 +49,21 @@ def snippet(item: Item) -> str:
         lines.append('  <input type="number" name="quantity" min="1" max="99" value="1">')
     # An embedded button opens Checkout in a box the script adds after the form.
     embedded = ' data-ui-mode="embedded"' if item.embedded else ""
-    lines += [f'  <button type="submit" class="stripe-checkout-btn" data-price-id="{key}"{embedded}>{_verb(item)}'
-              "</button>", "</form>"]
+    lines.append(f'  <button type="submit" class="stripe-checkout-btn" data-price-id="{key}"{embedded}>{_verb(item)}'
+                 "</button>")
+    if item.interval is None:
+        lines.append(f"  {add_to_cart(item)}")
+    lines.append("</form>")
     return "\n".join(lines)
+
+
+def add_to_cart(item: Item, described_by: str | None = None) -> str:
+    """The cart script's button for a one-time item: the price as the cart shows it, in Stripe's minor units."""
+    described = f' aria-describedby="{described_by}"' if described_by else ""
+    return (f'<button type="button" class="add-to-cart" data-add-to-cart="{escape(item.lookup_key)}" '
+            f'data-name="{escape(item.name)}" data-unit-amount="{item.unit_amount}" '
+            f'data-currency="{escape(item.currency)}" data-currency-exponent="{exponent(item.currency)}"{described} '
+            "hidden>Add to cart</button>")
 
 
 def render_page(catalog: Catalog) -> str:
@@ -76,6 +89,7 @@ def _card(item: Item, card_id: str) -> str:
               <span class="qty-label">Quantity</span>
               <input type="number" name="quantity" min="1" max="99" value="1" inputmode="numeric" required>
             </label>"""
+    cart = "" if item.interval is not None else f"\n            {add_to_cart(item, card_id)}"
     return f"""
       <article class="card" aria-labelledby="{card_id}">
         <div class="card-art{art}" aria-hidden="true"></div>
@@ -86,7 +100,7 @@ def _card(item: Item, card_id: str) -> str:
           <form class="buy-form" method="post" action="{ENDPOINT}">
             <input type="hidden" name="priceId" value="{key}">{quantity}
             <button type="submit" class="stripe-checkout-btn" data-price-id="{key}"{embedded} \
-aria-describedby="{card_id}">{_verb(item)}</button>
+aria-describedby="{card_id}">{_verb(item)}</button>{cart}
           </form>
         </div>
       </article>"""
@@ -105,7 +119,7 @@ def _card_ids(items: tuple[Item, ...]) -> dict[str, str]:
 
 
 def _verb(item: Item) -> str:
-    return "Buy" if item.interval is None else "Subscribe"
+    return "Buy now" if item.interval is None else "Subscribe"
 
 
 _PAGE = """<!doctype html>
@@ -118,6 +132,7 @@ _PAGE = """<!doctype html>
   <link rel="icon" href="/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/css/site.css">
   <script src="/js/stripe-checkout.js" defer></script>
+  <script src="/js/cart.js" defer></script>
 </head>
 <body>
   <a class="skip-link" href="#main">Skip to products</a>
@@ -125,6 +140,7 @@ _PAGE = """<!doctype html>
   <header class="site-header">
     <div class="wrap">
       <p class="brand"><a href="/">{title}</a></p>
+      <div data-cart></div>
     </div>
   </header>
 

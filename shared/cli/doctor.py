@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..checkout.options import CheckoutOptions
+from ..errors import Misconfigured
 from ..events.decide import HANDLED_TYPES
 from ..settings import Secret
 from ..store.keys import TTL_ATTRIBUTE, table_definition
@@ -187,6 +189,29 @@ def check_webhook_endpoint(url: str | None, endpoints: list[dict[str, Any]] | Fa
                                     "times with different secrets; delete the extras")
     every = "every event type (*)" if "*" in best.get("enabled_events", []) else "all events we handle"
     return Check(label, "ok", f"{best['id']} sends {every} to {url}")
+
+
+def check_checkout_options(options: CheckoutOptions | Failed,
+                           found: dict[str, dict[str, Any] | None] | Failed | None) -> Check:
+    """checkout.toml (or CHECKOUT_CONFIG's file) as the API reads it; with the allowed prices (`found`), that its
+    inline shipping rates have an amount in each one-time price's currency."""
+    label = "checkout options"
+    if isinstance(options, Failed):
+        return Check(label, "fail", f"{options.reason}; every checkout answers 500 until it is fixed")
+    ours = {"expires_after_minutes": options.expires_after_minutes,
+            "adjustable_quantity": options.adjustable_every or options.adjustable_by_key}
+    named = sorted(options.params) + [name for name, value in ours.items() if value]
+    if not named:
+        return Check(label, "ok", "none: sessions get Checkout's defaults (add checkout.toml for more)")
+    if isinstance(found, dict):
+        currencies = sorted({str(p.get("currency")) for p in found.values()
+                             if p and p.get("type") != "recurring" and p.get("currency")})
+        for currency in currencies:
+            try:
+                options.session_params("payment", currency, 0)
+            except Misconfigured as exc:
+                return Check(label, "fail", f"{exc.message}; an allowed price is in {currency.upper()}")
+    return Check(label, "ok", f"{options.source}: {', '.join(named)}")
 
 
 def check_hook(problem: str | None) -> Check:

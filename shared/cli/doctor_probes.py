@@ -15,6 +15,7 @@ from .doctor import (
     Check,
     Failed,
     HttpAnswer,
+    check_checkout_options,
     check_hook,
     check_key,
     check_prices,
@@ -25,6 +26,7 @@ from .doctor import (
 )
 
 if TYPE_CHECKING:
+    from ..checkout.options import CheckoutOptions
     from ..checkout.stripe_api import StripeGateway
     from ..store.dynamo import DynamoStore
     from ..web.services import Services
@@ -44,17 +46,29 @@ def run(services: Services, *, endpoint_url: str | None = None, fetch: Fetch | N
     table, ttl = describe_table(DynamoStore.from_settings(settings))
     allowed = settings.allowed_prices
     hook = [check_hook(hook_problem(settings.fulfillment_hook))] if settings.fulfillment_hook else []
+    prices = find_prices(gateway, allowed) if works and allowed not in (None, ("*",)) else None
     return [
         check_key(settings.stripe_secret_key, ping),
         check_webhook_secrets(settings.webhook_secrets),
         check_table(settings.dynamodb_table, table, ttl),
         check_site(site, fetch(site) if site else None, fetch(site + HEALTH) if site else None,
                    settings.stripe_mode),
-        check_prices(allowed, find_prices(gateway, allowed) if works and allowed not in (None, ("*",)) else None),
+        check_prices(allowed, prices),
+        check_checkout_options(checkout_options(settings.checkout_config), prices),
         check_webhook_endpoint(endpoint_url or (site + WEBHOOK if site else None),
                                _stripe(gateway.list_webhook_endpoints) if works else None),
         *hook,
     ]
+
+
+def checkout_options(setting: str | None) -> CheckoutOptions | Failed:
+    """The checkout options file as the API reads it, or why it does not read."""
+    from ..checkout.options import load
+
+    try:
+        return load(setting)
+    except Misconfigured as exc:
+        return Failed(exc.message)
 
 
 def hook_problem(spec: str) -> str | None:

@@ -57,6 +57,7 @@ def explain_key(settings: Any, out: Any = sys.stdout) -> None:
 def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
     import uvicorn
 
+    from ..checkout.options import load
     from ..errors import Misconfigured
     from ..settings import Settings, read_dotenv
     from ..store.dynamo import DynamoStore
@@ -69,14 +70,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
         settings = Settings.from_env()
         settings.require("stripe_secret_key")
         settings.require("allowed_prices")
+        options = load(settings.checkout_config)  # a wrong checkout.toml stops here, not at the first Buy
     except Misconfigured as exc:
         print(f"Cannot start: {exc.message}", file=sys.stderr)
+        if embedded is not None:
+            embedded.stop()
         return 2
     explain_key(settings)
     store = DynamoStore.from_settings(settings)
     if embedded is not None:
         store.create_table()
-    app = create_app(Services(settings, store=store), static_dir=str(PUBLIC_DIR))
+    app = create_app(Services(settings, store=store, checkout_options=options), static_dir=str(PUBLIC_DIR))
     print(f"Serving the store on http://{host}:{port} (API under /api/)", flush=True)
     try:
         # proxy_headers off: uvicorn would otherwise take the client's address from X-Forwarded-For on

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..checkout.stripe_api import API_VERSION
 from ..events.signature import sign
-from ..orders.lines import ITEMS_METADATA_KEY
+from ..orders.lines import items_metadata
 
 JSON = dict[str, Any]
 _ALNUM = string.ascii_letters + string.digits
@@ -45,7 +45,7 @@ def _session(now: int, *, status: str = "complete", payment_status: str = "paid"
         "customer": None, "customer_email": None, "subscription": None, "created": now - 120, "livemode": False,
         "customer_details": {"email": "buyer@example.com", "name": "Sample Buyer"} if paid else None,
         "payment_intent": new_id("pi_") if paid else None,
-        "metadata": {ITEMS_METADATA_KEY: json.dumps(items, separators=(",", ":"))},
+        "metadata": items_metadata(items),
         "url": None,
     }
 

@@ -43,6 +43,14 @@ def serve_demo(host: str = "127.0.0.1", port: int = 8000, *, folder: Path | None
     except ValueError:
         print(f"Cannot start the demo: {TRANSFER_DELAY} must be a number of seconds", file=sys.stderr)
         return 2
+    from ..checkout.options import load
+    from ..errors import Misconfigured
+
+    try:
+        load(None)  # the demo store's checkout.toml, as the app will read it
+    except Misconfigured as exc:
+        print(f"Cannot start the demo: {exc.message}", file=sys.stderr)
+        return 2
     return _run(host, port, read(CATALOG), folder, delay)
 
 
@@ -108,7 +116,7 @@ def _welcome(site: str, stripe_url: str, catalog: Catalog) -> str:
   Stripe is a local stand-in ({stripe_url}) holding {CATALOG.name}'s products: {products}.
   Its Checkout page offers Pay, Pay by bank transfer, Decline and Cancel, and it sends signed webhooks
   to {site}/api/webhook. Orders go to an embedded DynamoDB and last until this process stops.
-Open {site} and press Buy. From another terminal in this folder:
+Open {site} and press Buy now, or fill the cart. From another terminal in this folder:
   python -m shared orders                            the orders the webhooks recorded
   python -m shared demo expire SESSION_ID            expire an open checkout
   python -m shared demo refund SESSION_ID [--amount N]  refund a paid one (N in cents)"""

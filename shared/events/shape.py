@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
 
-from ..orders.lines import ITEMS_METADATA_KEY
+from ..orders.lines import ITEMS_KEYS
 
 
 def _text(value: Any) -> bool:
@@ -65,7 +65,7 @@ SESSION: Fields = {
     "created": _whole, "livemode": _flag,
     "line_items": ListOf({"description": _text, "quantity": _whole, "amount_total": _whole, "currency": _text,
                           "price": _expandable}),
-    "metadata": {ITEMS_METADATA_KEY: _text},
+    "metadata": {key: _text for key in ITEMS_KEYS},
     "presentment_details": PRESENTMENT,
     "currency_conversion": {"amount_total": _whole, "amount_subtotal": _whole, "source_currency": _text},
 }

@@ -17,7 +17,7 @@ from ..errors import Code, DomainError, InvalidRequest, InvalidSignature, Miscon
 from . import routes as paths
 from .bodies import read_body, read_purchase
 from .cors import VaryOnOrigin, cors_headers
-from .errors import HTTP_CODES, error_body, headers_of, status_of
+from .errors import HTTP_CODES, error_body, headers_of, line_of, status_of
 from .services import Services
 
 CHECKOUT_BODY_LIMIT = 16 * 1024
@@ -59,7 +59,8 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         site = settings.require("site_url")
         secret = settings.require("stripe_secret_key")
         created = await run_in_threadpool(create_session, services.catalog, services.gateway, site, data,
-                                          request.headers.get("idempotency-key"), client=client, secret=secret)
+                                          request.headers.get("idempotency-key"), services.checkout_options,
+                                          client=client, secret=secret)
         # The answer opens this buyer's checkout: no cache may keep it.
         headers = {"Cache-Control": "no-store", **cors_headers(request, settings)}
         if from_form:
@@ -142,6 +143,11 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             settings = services.settings
         except Misconfigured as exc:
             problems, settings = exc.message.split("; "), Settings(present=())
+        else:
+            try:
+                _ = services.checkout_options  # reads checkout.toml, as the first checkout would
+            except Misconfigured as exc:
+                problems.append(exc.message)
         if settings.fulfillment_hook:
             try:
                 _ = services.fulfiller  # loads FULFILLMENT_HOOK, as the first paid order would
@@ -188,7 +194,8 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         status = status_of(exc)
         if status >= 500:
             telemetry.logger().warning("request failed", extra={"path": request.url.path, "code": exc.code})
-        return JSONResponse(error_body(exc.code, exc.message), status_code=status, headers=headers_of(exc))
+        return JSONResponse(error_body(exc.code, exc.message, line=line_of(exc)), status_code=status,
+                            headers=headers_of(exc))
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

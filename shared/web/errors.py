@@ -1,7 +1,8 @@
 """Our errors as HTTP answers: the one table from an error's kind to its status, and the JSON body.
 
 Below this layer errors are plain (`shared.errors`); here each becomes
-`{"error": {"code": …, "message": …}}` with its status, and a rate limit's wait becomes `Retry-After`.
+`{"error": {"code": …, "message": …}}` with its status (and `"line"` when it is about one cart line), and a
+rate limit's wait becomes `Retry-After`.
 The two errors only HTTP has (a body too large, a content type we do not read) live here too.
 """
 
@@ -64,5 +65,13 @@ def headers_of(error: DomainError) -> dict[str, str]:
     return {}
 
 
-def error_body(code: Code, message: str) -> dict[str, Any]:
-    return {"error": {"code": code.value, "message": message}}
+def error_body(code: Code, message: str, *, line: int | None = None) -> dict[str, Any]:
+    """The JSON of an error; `line` says which cart line it is about (1 for the first), when one is."""
+    error: dict[str, Any] = {"code": code.value, "message": message}
+    if line is not None:
+        error["line"] = line
+    return {"error": error}
+
+
+def line_of(error: DomainError) -> int | None:
+    return error.line if isinstance(error, InvalidRequest) else None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..settings import Settings
 
 if TYPE_CHECKING:
+    from ..checkout.options import CheckoutOptions
     from ..checkout.prices import PriceCatalog
     from ..checkout.stripe_api import StripeGateway
     from ..orders.fulfilment import Fulfiller
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 class Services:
     def __init__(self, settings: Settings | None = None, *, environ: Mapping[str, str] | None = None,
                  stripe_client: Any = None, store: Store | None = None,
-                 fulfiller: Fulfiller | None = None) -> None:
+                 fulfiller: Fulfiller | None = None, checkout_options: CheckoutOptions | None = None) -> None:
         self._settings = settings
         self._environ = environ
         self._stripe_client = stripe_client
@@ -29,6 +30,7 @@ class Services:
         self._fulfiller = fulfiller
         self._gateway: StripeGateway | None = None
         self._catalog: PriceCatalog | None = None
+        self._checkout_options = checkout_options
 
     @property
     def settings(self) -> Settings:
@@ -53,6 +55,15 @@ class Services:
             allowed = self.settings.require("allowed_prices")
             self._catalog = PriceCatalog(allowed, self.gateway)
         return self._catalog
+
+    @property
+    def checkout_options(self) -> CheckoutOptions:
+        """checkout.toml (or CHECKOUT_CONFIG's file), read on first use; until it reads, every use says why not."""
+        if self._checkout_options is None:
+            from ..checkout.options import load
+
+            self._checkout_options = load(self.settings.checkout_config)
+        return self._checkout_options
 
     @property
     def store(self) -> Store:

@@ -25,7 +25,7 @@ def open_store(browser: Any, demo: Demo, *, javascript: bool = True) -> Any:  # 
 
 
 def to_checkout(page: Any, price: str = "tshirt") -> str:
-    """Press Buy; on the stand-in's Checkout page, the session id."""
+    """Press Buy now; on the stand-in's Checkout page, the session id."""
     page.click(f"button[data-price-id={price}]")
     page.wait_for_url("**/c/pay/cs_test_*")
     assert page.locator("#standin-banner").is_visible()
@@ -42,7 +42,8 @@ def test_pay_ends_paid_fulfilled_and_recorded_once(browser, demo, javascript):  
     page = open_store(browser, demo, javascript=javascript)
     page.fill("form:has([data-price-id=tshirt]) input[name=quantity]", "2")
     session_id = to_checkout(page)
-    assert page.text_content("#standin-amount") == "30.00 USD"
+    # 2 × 15.00, and 5.00 for the demo store's standard shipping, the first rate its checkout.toml offers.
+    assert page.text_content("#standin-amount") == "35.00 USD"
     page.fill("input[name=email]", "ada@example.com")
 
     page.click("#standin-pay")
@@ -52,9 +53,9 @@ def test_pay_ends_paid_fulfilled_and_recorded_once(browser, demo, javascript):  
     if javascript:
         success_page_shows(page, "paid")
         assert page.get_attribute("#order-status", "data-fulfilled") == "true"
-        assert page.text_content("#order-total") == "$30.00"
+        assert page.text_content("#order-total") == "$35.00"
     order = demo.wait_for_order(session_id, "paid")  # and only one of it
-    assert (order["fulfilled"], order["customer_email"], order["amount_total"]) == (True, "ada@example.com", 3000)
+    assert (order["fulfilled"], order["customer_email"], order["amount_total"]) == (True, "ada@example.com", 3500)
     # The webhook was delivered, signed, and applied: the order's history holds the event.
     assert "checkout.session.completed" in [entry["type"] for entry in order["history"]]
     assert page.violations == []

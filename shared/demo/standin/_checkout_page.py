@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from ...money import format_amount
+from ._checkout_fields import asks, totals_rows
+from ._sale import BuyerError, Totals
 
 if TYPE_CHECKING:
     from .server import StripeStandIn
@@ -40,39 +42,90 @@ def find(standin: StripeStandIn, path: str) -> JSON | None:
 def respond(standin: StripeStandIn, session: JSON, method: str, body: str) -> tuple[int, str, str | None]:
     """Status, page and redirect location for a GET or a POST (a button) on the session's page."""
     message = None
+    form: dict[str, str] = {}
     if method == "POST":
         form = {k: v[-1] for k, v in parse_qs(body).items()}
         action = form.get("action", "pay")  # a bare POST pays, as the simplest client expects
-        email = form.get("email", "").strip() or DEFAULT_EMAIL
         session_id = session["id"]
         if session["status"] == "open" and action == "decline":
             message = DECLINED
         elif session["status"] == "open" and action in ("pay", "bank_transfer"):
             paid = action == "pay"
-            session = standin.complete_session(session_id, payment_status="paid" if paid else "unpaid",
-                                               email=email)
-            standin.add_event("checkout.session.completed", session)
-            if not paid:
-                standin.later(standin.async_payment_delay, lambda: standin.settle_async_payment(session_id))
+            try:
+                session = standin.complete_session(session_id, payment_status="paid" if paid else "unpaid",
+                                                   email=form.get("email", "").strip() or DEFAULT_EMAIL,
+                                                   **_choices(session, form))
+            except BuyerError as exc:
+                message = str(exc)
+            else:
+                standin.add_event("checkout.session.completed", session)
+                if not paid:
+                    standin.later(standin.async_payment_delay, lambda: standin.settle_async_payment(session_id))
         if session["status"] == "complete":
             done = session["success_url"] or session["return_url"]
             if done:
                 return 303, "", done.replace("{CHECKOUT_SESSION_ID}", session_id)
     lines = standin.line_items.get(session["id"], [])
-    return 200, render(session, lines, message=message), None
+    preview: Totals | None = None
+    if session["status"] == "open":
+        try:
+            preview = standin.preview(session["id"], **_choices(session, form))
+        except BuyerError as exc:
+            message = message or str(exc)
+            preview = standin.preview(session["id"], **{**_choices(session, form), "promotion_code": None})
+    names = {o["shipping_rate"]: standin.shipping_rates[o["shipping_rate"]]["display_name"]
+             for o in session["shipping_options"]}
+    return 200, render(session, lines, message=message, form=form, preview=preview, rate_names=names), None
 
 
-def render(session: JSON, lines: list[JSON], *, message: str | None = None) -> str:
+def _choices(session: JSON, form: dict[str, str]) -> dict[str, Any]:
+    """The buyer's entries on the page, as `Buyer` fields; a bare POST (no page) keeps every default."""
+    if set(form) <= {"action", "email"}:
+        return {}
+    choices: dict[str, Any] = {
+        "promotion_code": form.get("promotion_code") or None,
+        "shipping_rate": form.get("shipping_rate") or None,
+        "tax_id": form.get("tax_id") or None,
+        "custom_fields": {c["key"]: form.get(f"custom_{c['key']}", "") for c in session["custom_fields"]},
+        "accept_terms": form.get("accept_terms") == "yes",
+        "promotions_opt_in": form.get("promotions") == "yes",
+    }
+    for name in ("name", "phone"):
+        if form.get(name, "").strip():
+            choices[name] = form[name].strip()
+    address = {k: form[k].strip() for k in ("line1", "city", "postal_code", "country") if form.get(k, "").strip()}
+    if address:
+        choices["address"] = address
+    return choices
+
+
+def render(session: JSON, lines: list[JSON], *, message: str | None = None, form: dict[str, str] | None = None,
+           preview: Totals | None = None, rate_names: dict[str, str] | None = None) -> str:
     def text(value: object) -> str:
         return html.escape(str(value))
 
+    form = form or {}
     currency = session["currency"]
+
+    def money(amount: int) -> str:
+        return text(format_amount(amount, currency))
+
     rows = "".join(
         f"<tr><td>{text(line['description'])}</td><td class=num>{text(line['quantity'])}</td>"
-        f"<td class=num>{text(format_amount(line['amount_total'], currency))}</td></tr>"
+        f"<td class=num>{money(line['amount_subtotal'] if preview else line['amount_total'])}</td></tr>"
         for line in lines
     )
-    total = format_amount(session["amount_total"], currency)
+    if preview is not None:
+        totals = totals_rows(preview, money)
+        total = format_amount(preview.total, currency)
+    else:
+        details = session.get("total_details") or {}
+        totals = "".join(
+            f'<tr><th colspan=2>{label}</th><td class=num id="standin-{key}">{money(details[field])}</td></tr>'
+            for label, key, field in (("Discount", "discount", "amount_discount"),
+                                      ("Shipping", "shipping", "amount_shipping"), ("Tax", "tax", "amount_tax"))
+            if details.get(field))
+        total = format_amount(session["amount_total"], currency)
     embedded = session["ui_mode"] != "hosted_page"
     # Embedded, the page is in a frame on the seller's page: completing leaves the frame, as Stripe.js
     # takes the whole window to return_url; a decline stays inside.
@@ -82,15 +135,17 @@ def render(session: JSON, lines: list[JSON], *, message: str | None = None) -> s
     cancel_link = (
         f'<a id="standin-cancel" class="cancel" href="{text(cancel)}">Cancel</a>' if cancel else ""
     )
-    email = session["customer_email"] or DEFAULT_EMAIL
+    email = form.get("email") or session["customer_email"] or DEFAULT_EMAIL
     if session["status"] == "open":
         actions = f"""<form method="post">
 <label>Email <input type="email" name="email" value="{text(email)}" required></label>
+{asks(session, form, preview, rate_names or {}, text, money)}
 <div class="buttons">
 <button id="standin-pay" type="submit" name="action" value="pay"{leave}>Pay {text(total)}</button>
 <button id="standin-bank-transfer" type="submit" name="action" value="bank_transfer"{leave}>Pay by bank \
 transfer</button>
-<button id="standin-decline" type="submit" name="action" value="decline" class="secondary">Decline</button>
+<button id="standin-decline" type="submit" name="action" value="decline" class="secondary" \
+formnovalidate>Decline</button>
 {cancel_link}
 </div>
 </form>"""
@@ -111,7 +166,7 @@ Stripe Checkout; no card is asked for or charged.</p>
 <p id="standin-status" class="status">{text(session["status"])}</p>
 <table><thead><tr><th>Item</th><th class=num>Qty</th><th class=num>Amount</th></tr></thead>
 <tbody id="standin-lines">{rows}</tbody>
-<tfoot><tr><th colspan=2>Total</th><td class=num id="standin-amount">{text(total)}</td></tr></tfoot></table>
+<tfoot>{totals}<tr><th colspan=2>Total</th><td class=num id="standin-amount">{text(total)}</td></tr></tfoot></table>
 {alert}
 {actions}
 </main>
@@ -134,5 +189,9 @@ label{display:block;margin:1rem 0}input{display:block;width:100%;padding:.5rem;b
 button{padding:.6rem 1rem;border:0;border-radius:6px;background:#635bff;color:#fff;font:inherit;cursor:pointer}
 button.secondary{background:#e3e8ee;color:#1a1f36}
 .alert{padding:.75rem;border-radius:6px;background:#fde8e8;color:#8a1c1c}
+fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
+label.choice{display:flex;gap:.5rem;align-items:center;margin:.5rem 0}label.choice input{width:auto}
+select{display:block;width:100%;padding:.5rem}.note{color:#697386;font-size:.875rem}
+.promo{display:flex;gap:.5rem;align-items:end}.promo label{flex:1;margin:0 0 1rem}.promo button{margin-bottom:1rem}
 .cancel{margin-left:auto}
 """

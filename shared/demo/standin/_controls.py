@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from . import _billing, _invoices, _payments
+from ._sale import Buyer, Totals, totals
 from ._store import JSON, RecordedRequest, Store
 
 
@@ -64,6 +65,11 @@ class Controls:
         return self._store.portal_sessions
 
     @property
+    def shipping_rates(self) -> dict[str, JSON]:
+        """Shipping rates by id, those sessions made from `shipping_rate_data` included."""
+        return self._store.shipping_rates
+
+    @property
     def webhook_endpoints(self) -> dict[str, JSON]:
         """Webhook endpoints by id, oldest first; Stripe shows the secret only on create."""
         return self._store.webhook_endpoints
@@ -93,15 +99,49 @@ class Controls:
         )
 
     def complete_session(
-        self, session_id: str, *, payment_status: str = "paid", email: str = "buyer@example.com"
+        self,
+        session_id: str,
+        *,
+        payment_status: str = "paid",
+        email: str = "buyer@example.com",
+        **choices: Any,
     ) -> JSON:
         """Act as the buyer finishing Checkout. No event is added: tests choose their events.
+
+        `choices` are what the buyer entered where the session asked (`_sale.Buyer`): `promotion_code`
+        ("PROMO10"), `shipping_rate` (an offered shr_ id; the first by default), `address` (a dict;
+        `country` must be allowed), `name`, `phone`, `tax_id`, `custom_fields` ({key: value}),
+        `accept_terms`, `promotions_opt_in`. The totals follow from them; a choice the page would refuse
+        raises `_sale.BuyerError` and changes nothing.
 
         As Checkout does, this stores a new Customer (with `email`) when the session has none and
         is in subscription mode or has `customer_creation="always"`, and in subscription mode a
         Subscription to the session's recurring prices, whose id the session then names.
         """
-        return self._store.complete_session(session_id, payment_status=payment_status, email=email)
+        buyer = Buyer(email=email, **choices)
+        return self._store.complete_session(session_id, payment_status=payment_status, buyer=buyer)
+
+    def preview(self, session_id: str, *, email: str = "buyer@example.com", **choices: Any) -> Totals:
+        """The totals `complete_session` would record with these choices; changes nothing."""
+        with self._store.lock:
+            return totals(self._store, self._store.sessions[session_id], Buyer(email=email, **choices))
+
+    def add_promotion_code(
+        self,
+        code: str,
+        *,
+        percent_off: float | None = None,
+        amount_off: int | None = None,
+        currency: str | None = None,
+    ) -> JSON:
+        """A promotion code buyers may enter where a session allows them (PROMO10, 10 % off, is there)."""
+        return self._store.add_promotion_code(
+            code, percent_off=percent_off, amount_off=amount_off, currency=currency
+        )
+
+    def add_shipping_rate(self, *, display_name: str, amount: int, currency: str = "usd") -> JSON:
+        """A shipping rate, for `shipping_options[][shipping_rate]` by id."""
+        return self._store.add_shipping_rate(display_name=display_name, amount=amount, currency=currency)
 
     def settle_async_payment(self, session_id: str) -> JSON | None:
         """A delayed payment (a bank transfer) arrives for a session completed unpaid: it becomes paid,

@@ -146,11 +146,22 @@ def _expand(call: Call, obj: JSON, fields: list[str], path: str) -> None:
         for item in obj["data"]:
             _expand(call, item, rest, path)
         return
+    if obj.get("object") == "checkout.session" and fields == ["total_details", "breakdown"]:
+        # Stripe computes the breakdown only when asked; the stand-in keeps a completed session's.
+        breakdown = call.store.breakdowns.get(obj["id"], {"discounts": [], "taxes": []})
+        if obj.get("total_details") is not None:
+            obj["total_details"]["breakdown"] = copy.deepcopy(breakdown)
+        return
+    if isinstance(obj.get(head), list) and rest:
+        # An array of objects (`discounts.promotion_code`): each entry expands.
+        for item in obj[head]:
+            _expand(call, item, rest, path)
+        return
     if obj.get("object") == "checkout.session" and head == "line_items":
-        # Sessions keep line items out of the object; expanding embeds their list.
-        items = copy.deepcopy(call.store.line_items[obj["id"]])
+        # Sessions keep line items out of the object; expanding embeds the first page of their list.
+        every = call.store.line_items[obj["id"]]
         url = f"/v1/checkout/sessions/{obj['id']}/line_items"
-        value: Any = _objects.list_object(items, url=url, has_more=False)
+        value: Any = _objects.list_object(copy.deepcopy(every[:10]), url=url, has_more=len(every) > 10)
     else:
         value = obj.get(head)
         if isinstance(value, str):

@@ -179,6 +179,30 @@ def customer_details(email: str) -> dict[str, Any]:
     return details
 
 
+def shipping_rate(*, display_name: str, amount: int, currency: str, **fields: Any) -> dict[str, Any]:
+    obj = fixture("shipping_rate")
+    obj.update(id=new_id("shr_"), created=now(), display_name=display_name, delivery_estimate=None,
+               fixed_amount={"amount": amount, "currency": currency}, metadata={}, tax_code=None)
+    obj.update(fields)
+    return obj
+
+
+def coupon(*, percent_off: float | None, amount_off: int | None, currency: str | None) -> dict[str, Any]:
+    obj = fixture("coupon")
+    name = f"{percent_off:g}% off" if percent_off is not None else f"{amount_off} {currency} off"
+    obj.update(id=new_id("", 8).upper(), created=now(), percent_off=percent_off, amount_off=amount_off,
+               currency=currency if amount_off is not None else None, duration="once", duration_in_months=None,
+               name=name, redeem_by=None, valid=True, metadata={})
+    return obj
+
+
+def promotion_code(*, code: str, coupon_id: str) -> dict[str, Any]:
+    obj = fixture("promotion_code")
+    obj.update(id=new_id("promo_"), code=code, active=True, created=now(), expires_at=None, metadata={},
+               promotion={"coupon": coupon_id, "type": "coupon"})
+    return obj
+
+
 def event(*, type: str, obj: dict[str, Any], created: int | None, id: str | None) -> dict[str, Any]:
     evt = fixture("event")
     evt.update(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from . import _billing, _objects
+from . import _billing, _objects, _sale, _session_options
 from ._errors import StripeError, missing_parameter, no_such
 
 JSON = dict[str, Any]
@@ -45,6 +45,10 @@ class Store:
     pending_prorations: dict[str, list[JSON]] = field(default_factory=dict)
     webhook_secrets: dict[str, str] = field(default_factory=dict)  # by endpoint id; Stripe shows one once
     charges: dict[str, JSON] = field(default_factory=dict)  # by payment intent, made when first refunded
+    shipping_rates: dict[str, JSON] = field(default_factory=dict)  # by id; a session's inline ones too
+    coupons: dict[str, JSON] = field(default_factory=dict)
+    promotion_codes: dict[str, JSON] = field(default_factory=dict)  # by id
+    breakdowns: dict[str, JSON] = field(default_factory=dict)  # a completed session's total_details.breakdown
     # Called with each new event, under the lock (see `_webhooks`); empty unless delivery is on.
     event_listeners: list[Callable[[JSON], None]] = field(default_factory=list)
     # The account's one (default) billing portal configuration.
@@ -52,6 +56,26 @@ class Store:
     requests: list[RecordedRequest] = field(default_factory=list)
     # (api key, Idempotency-Key) -> (what was asked, status, body)
     idempotent: dict[tuple[str, str], tuple[Any, int, JSON]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.add_promotion_code("PROMO10", percent_off=10)
+
+    def add_promotion_code(self, code: str, *, percent_off: float | None = None, amount_off: int | None = None,
+                           currency: str | None = None) -> JSON:
+        with self.lock:
+            if any(p["code"].lower() == code.lower() for p in self.promotion_codes.values()):
+                raise ValueError(f"the stand-in already has a promotion code {code!r}")
+            coupon = _objects.coupon(percent_off=percent_off, amount_off=amount_off, currency=currency)
+            promotion = _objects.promotion_code(code=code, coupon_id=coupon["id"])
+            self.coupons[coupon["id"]] = coupon
+            self.promotion_codes[promotion["id"]] = promotion
+            return copy.deepcopy(promotion)
+
+    def add_shipping_rate(self, *, display_name: str, amount: int, currency: str) -> JSON:
+        with self.lock:
+            rate = _objects.shipping_rate(display_name=display_name, amount=amount, currency=currency)
+            self.shipping_rates[rate["id"]] = rate
+            return copy.deepcopy(rate)
 
     def add_price(
         self,
@@ -119,7 +143,12 @@ class Store:
                 "using prices.",
                 param="line_items",
             )
+        _session_options.check_metadata(params.get("metadata", {}))
+        created = _objects.now()
+        currency = built[0]["currency"] if built else params.get("currency", "usd")
+        options = _session_options.session_fields(self, params, mode=mode, currency=currency, created=created)
         session = _objects.session(base_url=base_url, params=params, line_items=built)
+        session.update(options, created=created)
         self.sessions[session["id"]] = session
         self.line_items[session["id"]] = built
         self.subscription_data[session["id"]] = params.get("subscription_data", {})
@@ -152,9 +181,11 @@ class Store:
                 param=f"{path}[price]",
             )
         product = self.products[price["product"]]
-        return _objects.line_item(
+        line = _objects.line_item(
             price=price, quantity=item["quantity"], description=product["name"]
         )
+        line["adjustable_quantity"] = _session_options.check_adjustable(item, path)
+        return line
 
     def _inline_price(self, data: JSON, path: str) -> JSON:
         # Not added to `prices`: an inline price belongs to its line item and is never listed.
@@ -178,17 +209,24 @@ class Store:
             active=True,
         )
 
-    def complete_session(self, session_id: str, *, payment_status: str, email: str) -> JSON:
+    def complete_session(self, session_id: str, *, payment_status: str, buyer: _sale.Buyer) -> JSON:
+        """Complete with the buyer's choices and their totals; BuyerError (nothing changed) for a bad choice."""
         with self.lock:
             session = self.sessions.get(session_id)
             if session is None:
                 raise KeyError(f"the stand-in has no checkout session {session_id!r}")
             mode = session["mode"]
-            session.update(
-                status="complete",
-                payment_status=payment_status,
-                customer_details=_objects.customer_details(email),
-            )
+            draft = copy.deepcopy(session)
+            lines = copy.deepcopy(self.line_items[session_id])
+            try:
+                _sale.complete(self, session, buyer)
+            except _sale.BuyerError:
+                session.clear()
+                session.update(draft)
+                self.line_items[session_id] = lines
+                raise
+            email = buyer.email
+            session.update(status="complete", payment_status=payment_status)
             # Checkout creates a Customer in subscription mode, or when asked to, unless given one.
             if session["customer"] is None and (
                 mode == "subscription" or session["customer_creation"] == "always"
@@ -224,14 +262,8 @@ class Store:
 
     def find(self, id: str) -> JSON | None:
         """Any stored object by id, for `expand[]`."""
-        tables = (
-            self.prices,
-            self.products,
-            self.sessions,
-            self.customers,
-            self.subscriptions,
-            self.invoices,
-        )
+        tables = (self.prices, self.products, self.sessions, self.customers, self.subscriptions, self.invoices,
+                  self.shipping_rates, self.promotion_codes, self.coupons)
         for table in tables:
             if id in table:
                 return table[id]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...events.signature import sign
+from ._versions import for_version
 
 if TYPE_CHECKING:
     from ._store import Store
@@ -62,7 +63,7 @@ class Deliveries:
             secret = self._store.webhook_secrets[endpoint["id"]]
             threading.Thread(
                 target=self._deliver,
-                args=(event, endpoint["url"], secret),
+                args=(for_version(event, endpoint.get("api_version")), endpoint["url"], secret),
                 name=f"webhook-{event['id']}",
                 daemon=True,
             ).start()
