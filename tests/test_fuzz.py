@@ -33,7 +33,6 @@ from hypothesis import strategies as st
 from starlette.datastructures import Headers, QueryParams
 from starlette.testclient import TestClient
 
-from shared.checkout.prices import Price
 from shared.checkout.sessions import idempotency_key
 from shared.cli.serve import PUBLIC_DIR
 from shared.events.decide import HANDLED_TYPES
@@ -808,9 +807,9 @@ def test_2_no_header_moves_a_client_without_the_proxys_proof(headers):
        clients=st.lists(st.ip_addresses().map(str), min_size=2, max_size=2, unique=True))
 def test_3_one_key_from_two_clients_names_two_sessions(key, quantity, clients):
     TRIED[("idempotency key", "two clients")] += 1
-    price, secret = Price("price_1", None, True, False, "usd", 100, "Mug"), Secret(SECRET_KEY)
-    first, second = (idempotency_key(key, price, quantity, client=c, secret=secret) for c in clients)
-    assert first != second and first == idempotency_key(key, price, quantity, client=clients[0], secret=secret)
+    params, secret = {"line_items": [{"price": "price_1", "quantity": quantity}]}, Secret(SECRET_KEY)
+    first, second = (idempotency_key(key, params, client=c, secret=secret) for c in clients)
+    assert first != second and first == idempotency_key(key, params, client=clients[0], secret=secret)
     assert key not in first or len(key) < 4  # the client's key never reaches Stripe as such
 
 

@@ -289,17 +289,16 @@ def test_another_clients_idempotency_key_never_names_a_session(api_env, store, s
 
 
 def test_the_stripe_idempotency_key_needs_the_servers_secret():
-    from shared.checkout.prices import Price
     from shared.checkout.sessions import idempotency_key
     from shared.settings import Secret
 
-    price = Price("price_1", None, True, False, "usd", 100, "Mug")
+    one, two = ({"line_items": [{"price": "price_1", "quantity": n}]} for n in (1, 2))
     ours, theirs = Secret(SECRET_KEY), Secret("sk_test_51SomeoneElsesKey0000000000")
-    key = idempotency_key("click-1", price, 1, client="203.0.113.7", secret=ours)
-    assert key == idempotency_key("click-1", price, 1, client="203.0.113.7", secret=ours)
-    assert key != idempotency_key("click-1", price, 1, client="203.0.113.8", secret=ours)
-    assert key != idempotency_key("click-1", price, 1, client="203.0.113.7", secret=theirs)
-    assert key != idempotency_key("click-1", price, 2, client="203.0.113.7", secret=ours)
+    key = idempotency_key("click-1", one, client="203.0.113.7", secret=ours)
+    assert key == idempotency_key("click-1", one, client="203.0.113.7", secret=ours)
+    assert key != idempotency_key("click-1", one, client="203.0.113.8", secret=ours)
+    assert key != idempotency_key("click-1", one, client="203.0.113.7", secret=theirs)
+    assert key != idempotency_key("click-1", two, client="203.0.113.7", secret=ours)
     assert SECRET_KEY not in key and "click-1" not in key
 
 
