@@ -6,6 +6,7 @@ hand it an in-memory one; `dynamo.py` is the real one.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from .. import telemetry
@@ -43,7 +44,13 @@ class Store(Protocol):
 
     def release(self, key: str, token: str) -> None: ...
 
-    def query(self, index: str, partition: str, *, limit: int) -> list[Item]: ...
+    def query(self, index: str, partition: str, *, limit: int) -> list[Item]:
+        """The first `limit` items of an index partition, newest (greatest sort key) first."""
+
+    def query_range(self, index: str, partition: str, *, start: str = "",
+                    attributes: Sequence[str] | None = None) -> Iterator[Item]:
+        """Every item of an index partition whose sort key is `start` or greater, oldest first, read a
+        page at a time as the caller iterates; only `attributes` of each, when named."""
 
     def increment(self, key: str, *, expires_at: int) -> int:
         """Add one to the item's counter, atomically; returns the new count."""

@@ -5,6 +5,7 @@ botocore is imported and its client built on first use, never at import: the che
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreUnavailable
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
 
 class DynamoStore:
     def __init__(self, table: str, *, client: Any = None, endpoint_url: str | None = None,
-                 region: str | None = None) -> None:
+                 region: str | None = None, page_size: int | None = None) -> None:
         self.table = table
+        self.page_size = page_size  # items per Query page in `query_range`; None: DynamoDB's 1 MB pages
         self._client = client
         self._endpoint_url = endpoint_url
         self._region = region
@@ -122,6 +124,28 @@ class DynamoStore:
                               KeyConditionExpression="#h = :h", ExpressionAttributeNames={"#h": hash_key},
                               ExpressionAttributeValues={":h": {"S": partition}})
         return [load(item) for item in response.get("Items", [])]
+
+    def query_range(self, index: str, partition: str, *, start: str = "",
+                    attributes: Sequence[str] | None = None) -> Iterator[Item]:
+        hash_key, range_key = INDEXES[index]
+        condition, names, values = "#h = :h", {"#h": hash_key}, {":h": {"S": partition}}
+        if start:  # DynamoDB takes no empty string in a key condition; every sort key is >= ""
+            condition += " AND #r >= :r"
+            names["#r"], values[":r"] = range_key, {"S": start}
+        request: dict[str, Any] = {"TableName": self.table, "IndexName": index, "KeyConditionExpression": condition,
+                                   "ExpressionAttributeValues": values}
+        if attributes:
+            names.update({f"#p{i}": name for i, name in enumerate(attributes)})
+            request["ProjectionExpression"] = ", ".join(f"#p{i}" for i in range(len(attributes)))
+        request["ExpressionAttributeNames"] = names
+        if self.page_size:
+            request["Limit"] = self.page_size
+        while True:  # a page is at most 1 MB; LastEvaluatedKey says where the next one starts
+            page = self._call("query", **request)
+            yield from (load(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def increment(self, key: str, *, expires_at: int) -> int:
         response = self._call("update_item", TableName=self.table, Key={"pk": {"S": key}},

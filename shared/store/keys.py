@@ -99,6 +99,11 @@ def recent_orders() -> tuple[str, str]:
     return "by_created", ALL_ORDERS
 
 
+def orders_since(since: int) -> tuple[str, str, str]:
+    """Orders whose Checkout Session was created at `since` or later (a range: oldest first)."""
+    return "by_created", ALL_ORDERS, f"{max(since, 0):012d}"
+
+
 def orders_by_email(email: str) -> tuple[str, str]:
     """A customer's orders, newest first."""
     return "by_email", email_partition(email)
