@@ -24,8 +24,13 @@ def format_amount(amount: int | None, currency: str | None) -> str:
     if amount is None:
         return "-"
     code = currency or ""
-    places = exponent(code)
-    return f"{Decimal(amount).scaleb(-places):.{places}f} {code.upper()}".strip()
+    return f"{in_units(amount, code)} {code.upper()}".strip()
+
+
+def in_units(amount: int, currency: str) -> str:
+    """`12.50`, `500`, `1.250`: an amount in minor units as an exact decimal in the currency's units."""
+    places = exponent(currency)
+    return f"{Decimal(amount).scaleb(-places):.{places}f}"
 
 
 def session_amounts(session: dict[str, Any]) -> dict[str, Any]:

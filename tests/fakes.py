@@ -175,14 +175,128 @@ def make_session(session_id: str | None = None, *, payment_status: str = "paid",
         id=session_id or f"cs_test_{uuid.uuid4().hex}", status=status, payment_status=payment_status,
         amount_total=amount_total, amount_subtotal=amount_total, currency=currency, mode=mode,
         payment_intent=payment_intent, created=int(time.time()) - 60,
-        # Stripe's example has Adaptive Pricing's figures; a plain sale has none (tests add them).
-        currency_conversion=None, presentment_details=None,
+        # Stripe's example has Adaptive Pricing's figures; a plain sale has none (tests add them). Nor
+        # has it a discount, shipping or tax (`make_sale_session` builds one that has).
+        currency_conversion=None, presentment_details=None, shipping_cost=None, collected_information=None,
+        total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}, discounts=[],
         metadata={"static_checkout_items": json.dumps([{"price": "price_tshirt", "quantity": 2,
                                                         "description": "T-shirt", "amount_total": amount_total}])},
     )
     session["customer_details"]["email"] = email
     session.update(extra)
     return session
+
+
+SHIP_TO = {"line1": "12 Harbour Road", "line2": "Flat 3", "city": "Dublin", "state": None, "postal_code": "D02 XY45",
+           "country": "IE"}
+
+
+def make_sale_session(session_id: str | None = None, *, shape: str = "basil", expanded: bool = False,
+                      lines: tuple[tuple[str, str, int, int], ...] = (("price_tshirt", "T-shirt", 1500, 2),
+                                                                     ("price_poster", "Poster", 2500, 1)),
+                      percent_off: int = 10, shipping: int = 500, tax_percent: int = 8, tax_included: bool = False,
+                      currency: str = "usd", **extra: Any) -> dict[str, Any]:
+    """A completed session that sold `lines` (price id, description, unit amount, quantity) with a
+    promotion code (`percent_off` of each line), shipping to an address at a flat `shipping` rate, and
+    a flat tax of `tax_percent` on the discounted lines and on shipping, added to the prices or
+    (`tax_included`) within them; each line's and the session's figures worked out as Stripe does.
+
+    `shape`: where the API version puts the shipping details: `basil` (2025-03-31 and later:
+    `collected_information.shipping_details`), `acacia` (before: `shipping_details`) or `legacy`
+    (before 2022-08-01: `shipping`, and the rate as `shipping_rate`). `expanded`: as the success page reads
+    it back (line items, the promotion code and the shipping rate expanded); else as a webhook carries it
+    (the lines only in our metadata)."""
+    items, recorded = [], []
+    for price_id, description, unit, quantity in lines:
+        subtotal = unit * quantity
+        discount = subtotal * percent_off // 100
+        if tax_included:
+            tax = (subtotal - discount) - (subtotal - discount) * 100 // (100 + tax_percent)
+            total = subtotal - discount
+        else:
+            tax = (subtotal - discount) * tax_percent // 100
+            total = subtotal - discount + tax
+        item = copy.deepcopy(FIXTURES["item"])
+        price = copy.deepcopy(FIXTURES["price"])
+        price.update(id=price_id, unit_amount=unit, unit_amount_decimal=str(unit), currency=currency, recurring=None,
+                     type="one_time", tax_behavior="inclusive" if tax_included else "exclusive")
+        item.update(id=f"li_{uuid.uuid4().hex[:20]}", description=description, quantity=quantity, price=price,
+                    currency=currency, amount_subtotal=subtotal, amount_discount=discount, amount_tax=tax,
+                    amount_total=total)
+        items.append(item)
+        recorded.append({"price": price_id, "quantity": quantity, "description": description,
+                         "amount_total": subtotal})
+    shipping_tax = shipping - shipping * 100 // (100 + tax_percent) if tax_included else shipping * tax_percent // 100
+    subtotal = sum(i["amount_subtotal"] for i in items)
+    discount = sum(i["amount_discount"] for i in items)
+    tax = sum(i["amount_tax"] for i in items) + shipping_tax
+    total = sum(i["amount_total"] for i in items) + shipping + (0 if tax_included else shipping_tax)
+    rate = copy.deepcopy(FIXTURES["shipping_rate"])
+    rate.update(id="shr_standard", display_name="Standard", fixed_amount={"amount": shipping, "currency": currency})
+    code = copy.deepcopy(FIXTURES["promotion_code"])
+    code.update(id="promo_ten", code="PROMO10", active=True)
+    details = {"name": "Ada Lovelace", "address": dict(SHIP_TO)}
+    session = make_session(session_id, amount_total=total, currency=currency, **extra)
+    session["metadata"] = {"static_checkout_items": json.dumps(recorded)}
+    session.update(
+        amount_subtotal=subtotal,
+        total_details={"amount_discount": discount, "amount_shipping": shipping, "amount_tax": tax},
+        shipping_cost={"amount_subtotal": shipping, "amount_tax": shipping_tax,
+                       "amount_total": shipping + (0 if tax_included else shipping_tax),
+                       "shipping_rate": rate if expanded else rate["id"]} if shipping else None,
+        discounts=[{"coupon": None, "promotion_code": code if expanded else code["id"]}] if percent_off else [],
+        custom_fields=[{"key": "engraving", "label": {"type": "custom", "custom": "Engraving"}, "type": "text",
+                        "optional": True, "text": {"value": "For Ada", "default_value": None,
+                                                   "maximum_length": None, "minimum_length": None},
+                        "numeric": None, "dropdown": None}],
+        consent={"promotions": None, "terms_of_service": "accepted"},
+    )
+    session["customer_details"].update(name="Ada Lovelace", phone="+353 1 555 0100",
+                                       tax_ids=[{"type": "eu_vat", "value": "IE1234567T"}])
+    if shape == "basil":
+        session["collected_information"] = {"shipping_details": details, "business_name": None,
+                                            "individual_name": None}
+    elif shape == "acacia":
+        session["shipping_details"] = details
+    else:
+        session.update(shipping=details, shipping_rate=session["shipping_cost"]["shipping_rate"] if shipping else None,
+                       shipping_cost=None, discounts=None)
+        session.pop("collected_information", None)
+    if expanded:
+        session["line_items"] = {"object": "list", "data": items, "has_more": False,
+                                 "url": f"/v1/checkout/sessions/{session['id']}/line_items"}
+    session.update(extra)  # the caller's fields over the sale's
+    return session
+
+
+def sell_in_standin(standin: Any, session_id: str, monkeypatch: Any, **options: Any) -> dict[str, Any]:
+    """Complete a stand-in session as a sale with a promotion code, shipping and tax (`make_sale_session`'s,
+    for the lines the session has), as Checkout would have: the session and its line items then carry
+    Stripe's figures, and reading it back expands the promotion code and the shipping rate. Returns the
+    session as the success page reads it."""
+    standin.complete_session(session_id, payment_status="paid", email=options.pop("email", "ada@example.com"))
+    with standin._store.lock:
+        session, items = standin.sessions[session_id], standin.line_items[session_id]
+        lines = tuple((i["price"]["id"], i["description"], i["price"]["unit_amount"], i["quantity"]) for i in items)
+        sale = make_sale_session(session_id, expanded=True, lines=lines, currency=session["currency"], **options)
+        for item, sold in zip(items, sale["line_items"]["data"], strict=True):
+            item.update({k: sold[k] for k in ("amount_subtotal", "amount_discount", "amount_tax", "amount_total")})
+        rate = sale["shipping_cost"]["shipping_rate"] if sale["shipping_cost"] else None
+        code = sale["discounts"][0]["promotion_code"] if sale["discounts"] else None
+        session.update({k: copy.deepcopy(sale[k]) for k in (
+            "amount_subtotal", "amount_total", "total_details", "shipping_cost", "discounts", "custom_fields",
+            "consent", "collected_information")})
+        session["customer_details"].update(name="Ada Lovelace", phone="+353 1 555 0100",
+                                           tax_ids=[{"type": "eu_vat", "value": "IE1234567T"}])
+        if rate:
+            session["shipping_cost"]["shipping_rate"] = rate["id"]
+        if code:
+            session["discounts"] = [{"coupon": None, "promotion_code": code["id"]}]
+    # The stand-in keeps no promotion codes or shipping rates: expanding one finds these.
+    known = {obj["id"]: obj for obj in (rate, code) if obj}
+    find = standin._store.find
+    monkeypatch.setattr(standin._store, "find", lambda id: copy.deepcopy(known[id]) if id in known else find(id))
+    return sale
 
 
 def charge_of(payment_intent: str) -> str:

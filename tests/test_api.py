@@ -166,9 +166,14 @@ def test_success_page_data_for_a_paid_session_records_and_fulfils(client, standi
     assert body["id"] == session_id and body["status"] == "complete" and body["payment_status"] == "paid"
     assert body["amount_total"] == 2 * catalog["tshirt"]["unit_amount"] and body["currency"] == "usd"
     assert body["customer_email"] == "ada@example.com"
-    assert body["line_items"] == [{"description": "T-shirt", "quantity": 2,
-                                   "amount_total": 2 * catalog["tshirt"]["unit_amount"], "currency": "usd",
-                                   "currency_exponent": 2}]
+    unit = catalog["tshirt"]["unit_amount"]
+    assert body["line_items"] == [{"description": "T-shirt", "quantity": 2, "unit_amount": unit,
+                                   "amount_subtotal": 2 * unit, "amount_discount": 0, "amount_tax": 0,
+                                   "amount_total": 2 * unit, "currency": "usd", "currency_exponent": 2}]
+    assert body["breakdown"] == {"currency": "usd", "currency_exponent": 2, "amount_subtotal": 2 * unit,
+                                 "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0,
+                                 "amount_tax_included": 0, "amount_total": 2 * unit, "promotion_codes": []}
+    assert body["shipping"] is None
     assert body["currency_exponent"] == 2
     assert body["order_status"] == "paid" and body["fulfilled"] is True
     assert hook.calls == [session_id]

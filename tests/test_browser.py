@@ -285,6 +285,42 @@ def test_success_page_shows_the_recorded_order(browser, site, standin):
     assert page.violations == []
 
 
+def test_success_page_shows_the_breakdown_and_the_shipping_address(browser, site, standin, monkeypatch):
+    import httpx
+
+    from tests.fakes import sell_in_standin
+
+    session_id = httpx.post(site.url + "/api/create-checkout-session",
+                            json={"priceId": "price_tshirt", "quantity": 2}).json()["id"]
+    sell_in_standin(standin, session_id, monkeypatch)  # PROMO10, standard shipping to Dublin, 8 % tax
+    page = new_page(browser)
+    page.goto(f"{site.url}/success.html?session_id={session_id}")
+    page.wait_for_selector("#order[aria-busy=false]")
+    assert page.locator("#order-items tr td").all_text_contents() == ["T-shirt", "2", "$30.00"]
+    shown = {name: (page.text_content(f"#order-{name}-row th"), page.text_content(f"#order-{name}"))
+             for name in ("subtotal", "discount", "shipping", "tax")}
+    assert shown == {"subtotal": ("Subtotal", "$30.00"), "discount": ("Discount (PROMO10)", "-$3.00"),
+                     "shipping": ("Shipping (Standard)", "$5.00"), "tax": ("Tax", "$2.56")}
+    assert page.text_content("#order-total") == "$34.56"  # 30.00 − 3.00 + 5.00 + 2.56
+    assert page.locator("#order-address span").all_text_contents() == [
+        "Ada Lovelace", "12 Harbour Road", "Flat 3", "D02 XY45 Dublin", "Ireland"]
+    assert page.is_visible("#order-ship-to") and page.violations == []
+
+
+def test_success_page_of_a_plain_sale_shows_no_breakdown_rows(browser, site, standin):
+    import httpx
+
+    session_id = httpx.post(site.url + "/api/create-checkout-session", json={"priceId": "price_poster"}).json()["id"]
+    standin.complete_session(session_id, payment_status="paid", email="plain@example.com")
+    page = new_page(browser)
+    page.goto(f"{site.url}/success.html?session_id={session_id}")
+    page.wait_for_selector("#order[aria-busy=false]")
+    assert page.text_content("#order-total") == "$25.00"
+    for name in ("subtotal", "discount", "shipping", "tax"):
+        assert not page.is_visible(f"#order-{name}-row")
+    assert not page.is_visible("#order-ship-to")
+
+
 def test_cancel_page_leads_back_to_the_store(browser, site):
     page = new_page(browser)
     page.goto(site.url + "/cancel.html")

@@ -27,7 +27,8 @@ def test_completed_event_records_a_paid_fulfilled_order(store, fulfiller, hook):
     stored = order(store, session["id"])
     assert stored["status"] == "paid" and stored["done_at"] is not None
     assert stored["line_items"][0] == {"price": "price_tshirt", "quantity": 2, "description": "T-shirt",
-                                       "amount_total": 3000, "currency": "usd"}
+                                       "unit_amount": 1500, "amount_subtotal": 3000, "amount_discount": 0,
+                                       "amount_tax": 0, "amount_total": 3000, "currency": "usd"}
     assert stored["customer_email"] == "buyer@example.com" and stored["payment_intent"] == "pi_default"
     assert hook.calls == [session["id"]]
 

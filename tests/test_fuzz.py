@@ -44,7 +44,7 @@ from shared.web.app import create_app
 from shared.web.client import client_address
 from shared.web.services import Services
 from tests.conftest import BARE_OPTIONS, PROXY_SECRET, SECRET_KEY, WEBHOOK_SECRET
-from tests.fakes import MemoryStore, make_event, make_session
+from tests.fakes import MemoryStore, make_event, make_sale_session, make_session
 from tests.test_openapi import SPEC, assert_documented, request_schema_errors
 
 CREATE, SUMMARY = "/api/create-checkout-session", "/api/checkout-session"
@@ -630,7 +630,10 @@ object_fields = ["id", "object", "payment_status", "status", "mode", "payment_in
                  "customer_email", "metadata", "line_items", "amount_total", "currency", "created", "amount",
                  "amount_refunded", "items", "lines", "parent", "subscription", "current_period_end", "reason",
                  "invoice", "payment", "payments", "refunds", "charge", "billing_reason", "presentment_details",
-                 "currency_conversion", "hosted_invoice_url", "fraud_type", "actionable", "trial_end"]
+                 "currency_conversion", "hosted_invoice_url", "fraud_type", "actionable", "trial_end",
+                 # the sale's breakdown, in each API shape
+                 "amount_subtotal", "total_details", "shipping_cost", "shipping_rate", "shipping_details", "shipping",
+                 "collected_information", "discounts", "custom_fields", "consent"]
 
 
 @st.composite
@@ -664,6 +667,48 @@ def deliver_signed(store: Any, event: Any, kind: str) -> Any:
 def test_signed_events_of_any_shape_are_200_or_400(event):
     """Only Stripe can sign; still, what it signs is untrusted input and must not crash a delivery."""
     deliver_signed(MemoryStore(), event, "signed, any shape")
+
+
+# Where a sale's breakdown lives in each API shape (orders/sale.py reads every one of them).
+SALE_PATHS: list[tuple[Any, ...]] = [
+    ("amount_subtotal",), ("total_details",), ("total_details", "amount_tax"), ("total_details", "amount_shipping"),
+    ("total_details", "breakdown"), ("shipping_cost",), ("shipping_cost", "shipping_rate"),
+    ("shipping_cost", "amount_total"), ("collected_information",), ("collected_information", "shipping_details"),
+    ("collected_information", "shipping_details", "address"), ("shipping_details",), ("shipping",), ("shipping_rate",),
+    ("discounts",), ("discounts", 0), ("discounts", 0, "promotion_code"), ("custom_fields",), ("custom_fields", 0),
+    ("custom_fields", 0, "type"), ("custom_fields", 0, "text"), ("custom_fields", 0, "label"),
+    ("customer_details", "tax_ids"), ("customer_details", "address"), ("customer_details", "name"), ("consent",),
+    ("line_items",), ("line_items", "data", 0), ("line_items", "data", 0, "price"),
+    ("line_items", "data", 0, "amount_tax"), ("metadata", "static_checkout_items"),
+]
+
+
+@st.composite
+def sale_events(draw: Any) -> dict[str, Any]:
+    """A completed sale (discount, shipping, tax, custom fields) in any API shape, one to three of whose
+    breakdown's fields hold anything at all."""
+    session = make_sale_session(shape=draw(st.sampled_from(["basil", "acacia", "legacy"])),
+                                expanded=draw(st.booleans()), tax_included=draw(st.booleans()))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        *parents, last = draw(st.sampled_from(SALE_PATHS))
+        target: Any = session
+        for step in parents:
+            target = target[step] if isinstance(target, (dict, list)) and _has(target, step) else None
+        if isinstance(target, (dict, list)) and (isinstance(target, dict) or _has(target, last)):
+            target[last] = draw(json_values)
+    return make_event("checkout.session.completed", session)
+
+
+def _has(container: Any, step: Any) -> bool:
+    return step in container if isinstance(container, dict) else isinstance(step, int) and step < len(container)
+
+
+@fuzz_settings(200)
+@given(event=sale_events())
+def test_signed_sales_with_any_breakdown_field_are_200_or_400(event):
+    """The breakdown is read from many optional fields in three shapes: none of them, whatever it holds,
+    crashes a delivery."""
+    deliver_signed(MemoryStore(), event, "signed sale, any breakdown field")
 
 
 @pytest.fixture(scope="module")

@@ -110,11 +110,14 @@
       tr.appendChild(cell(item.description || 'Item'));
       tr.appendChild(cell(String(item.quantity == null ? 1 : item.quantity), 'num'));
       const priced = item.currency ? item : s; // a currency and its exponent go together
-      tr.appendChild(cell(money(item.amount_total, priced.currency, priced.currency_exponent), 'num'));
+      // Each line at its price; discounts, shipping and tax follow as rows of their own.
+      const amount = typeof item.amount_subtotal === 'number' ? item.amount_subtotal : item.amount_total;
+      tr.appendChild(cell(money(amount, priced.currency, priced.currency_exponent), 'num'));
       rows.appendChild(tr);
     });
     $('order-items').textContent = '';
     $('order-items').appendChild(rows);
+    renderBreakdown(s.breakdown || {}, s.shipping);
     $('order-details').hidden = false;
     // Subscribers manage their card, invoices and cancellation in Stripe's customer portal.
     if (s.mode === 'subscription' && s.status === 'complete') {
@@ -122,6 +125,42 @@
       $('manage-subscription').hidden = false;
     }
     return state;
+  }
+
+  // Subtotal, discount (with the codes entered), shipping (with the rate's name) and tax, in the sale's
+  // own currency; none of them when the total is simply the lines'.
+  function renderBreakdown(b, shipping) {
+    const some = function (n) { return typeof n === 'number' && n !== 0; };
+    const show = function (name, visible, amount, label) {
+      $('order-' + name + '-row').hidden = !visible;
+      $('order-' + name).textContent = visible ? money(amount, b.currency, b.currency_exponent) : '';
+      if (label) $('order-' + name + '-label').textContent = label;
+    };
+    const codes = Array.isArray(b.promotion_codes) ? b.promotion_codes : [];
+    const rate = shipping && shipping.rate;
+    show('subtotal', some(b.amount_discount) || some(b.amount_shipping) || some(b.amount_tax) || !!shipping,
+      b.amount_subtotal);
+    show('discount', some(b.amount_discount), -b.amount_discount,
+      'Discount' + (codes.length ? ' (' + codes.join(', ') + ')' : ''));
+    show('shipping', some(b.amount_shipping) || !!shipping, b.amount_shipping || 0,
+      'Shipping' + (rate ? ' (' + rate + ')' : ''));
+    show('tax', some(b.amount_tax), b.amount_tax, b.amount_tax_included === b.amount_tax ? 'Tax included' : 'Tax');
+
+    const where = (shipping && shipping.address) || {};
+    let country = where.country;
+    try { // the country's name in the page's language ("IE" reads "Ireland")
+      country = country && new Intl.DisplayNames([document.documentElement.lang || 'en'], { type: 'region' }).of(country);
+    } catch (e) { /* an older browser, or a code Intl does not know: the code itself */ }
+    const lines = [shipping && shipping.name, where.line1, where.line2,
+      [where.postal_code, where.city, where.state].filter(Boolean).join(' '), country].filter(Boolean);
+    const address = $('order-address');
+    address.textContent = '';
+    lines.forEach(function (line) {
+      const span = document.createElement('span');
+      span.textContent = line; // what the buyer typed: text only, never markup
+      address.appendChild(span);
+    });
+    $('order-ship-to').hidden = lines.length === 0;
   }
 
   async function load(sessionId) {

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import Code, InvalidRequest
 from ..money import exponent, session_amounts
 from ..orders.lines import items_metadata, line_items_of
+from ..orders.sale import promotion_codes, sale_of
 from ..settings import Secret
 from ..stripe_ids import SESSION_ID
 from .cart import Cart, build_cart, parse_lines, parse_purchase, resolve_prices
@@ -22,6 +23,11 @@ from .prices import PriceCatalog
 from .stripe_api import StripeGateway
 
 __all__ = ["create_session", "parse_purchase", "session_params", "summary"]
+
+SUMMARY_LINE_FIELDS = ("description", "quantity", "unit_amount", "amount_subtotal", "amount_discount", "amount_tax",
+                       "amount_total", "currency")
+BREAKDOWN_FIELDS = ("currency", "amount_subtotal", "amount_discount", "amount_shipping", "amount_tax",
+                    "amount_tax_included", "amount_total")
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _NO_OPTIONS = CheckoutOptions()
@@ -119,10 +125,12 @@ def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, 
     Amounts are in the currency's minor unit; `currency_exponent` beside each currency says how many of
     their digits are decimals, so the page scales them without a table of its own (`money` is the one).
     The totals are the seller's; `presentment_*` is what the buyer paid in their own currency (Adaptive
-    Pricing), or null when they paid in the seller's.
+    Pricing), or null when they paid in the seller's. `breakdown` is the sale's subtotal, discount,
+    shipping, tax and total (`orders/sale.py`), in the session's own currency; `shipping` where it goes.
     """
     details = session.get("customer_details") or {}
     amounts = session_amounts(session)
+    sale = sale_of(session)
     presentment = amounts.get("presentment") or (order or {}).get("presentment") or {}
     if presentment.get("currency") == amounts["currency"]:
         presentment = {}  # paid in the seller's currency: nothing more to show
@@ -139,13 +147,28 @@ def summary(session: dict[str, Any], order: dict[str, Any] | None) -> dict[str, 
         "presentment_currency_exponent": _exponent(presentment.get("currency")),
         "customer_email": details.get("email") or session.get("customer_email"),
         "line_items": [
-            {**{k: item.get(k) for k in ("description", "quantity", "amount_total", "currency")},
-             "currency_exponent": _exponent(item.get("currency"))}
+            {**{k: item.get(k) for k in SUMMARY_LINE_FIELDS}, "currency_exponent": _exponent(item.get("currency"))}
             for item in line_items_of(session)
         ],
+        "breakdown": _breakdown(sale),
+        "shipping": _shipping(sale.get("shipping")),
         "order_status": order.get("status") if order else None,
         "fulfilled": bool(order and order.get("done_at") is not None),
     }
+
+
+def _breakdown(sale: dict[str, Any]) -> dict[str, Any]:
+    """The sale's figures in its own currency (the session's: see orders/sale.py), for the page's totals."""
+    return {**{k: sale.get(k) for k in BREAKDOWN_FIELDS}, "currency_exponent": _exponent(sale.get("currency")),
+            "promotion_codes": promotion_codes(sale)}
+
+
+def _shipping(shipping: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Where the order goes: what the buyer entered, the rate's name and its cost (tax included)."""
+    if not shipping or not (shipping.get("name") or shipping.get("address")):
+        return None
+    return {"name": shipping.get("name"), "address": shipping.get("address"), "rate": shipping.get("rate_name"),
+            "amount": shipping.get("amount_total")}
 
 
 def _exponent(currency: Any) -> int | None:

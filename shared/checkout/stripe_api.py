@@ -23,6 +23,9 @@ API_VERSION = "2026-10-28.endive"
 _MISSING = {"price": Code.PRICE_NOT_FOUND, "session": Code.SESSION_NOT_FOUND, "customer": Code.CUSTOMER_NOT_FOUND,
             "product": Code.PRODUCT_NOT_FOUND, "subscription": Code.SUBSCRIPTION_NOT_FOUND}
 
+# What a session read back expands (Stripe allows four levels, and up to 20 paths per request).
+SESSION_EXPAND = ["line_items", "discounts.promotion_code", "shipping_cost.shipping_rate"]
+
 _KEYISH = re.compile(r"\b(sk|rk|pk|whsec)_(test_|live_)?[A-Za-z0-9*]+")
 
 
@@ -63,14 +66,18 @@ class StripeGateway:
             params=params, options={"idempotency_key": idempotency_key}).to_dict(), "session")
 
     def retrieve_session(self, session_id: str) -> dict[str, Any]:
+        """The session with what its webhook event lacks: all its line items, the promotion codes as the
+        buyer typed them, and the shipping rate's name (`orders/sale.py` reads them)."""
         def fetch(c: Any) -> dict[str, Any]:
             session: dict[str, Any] = c.v1.checkout.sessions.retrieve(
-                session_id, params={"expand": ["line_items"]}).to_dict()
-            expanded = session.get("line_items")
-            if isinstance(expanded, dict) and expanded.get("has_more"):
-                # Expanded, a session shows its first 10 lines; a cart has up to 20: one more call for all.
-                session["line_items"] = c.v1.checkout.sessions.line_items.list(
-                    session_id, params={"limit": 100}).to_dict()
+                session_id, params={"expand": SESSION_EXPAND}).to_dict()
+            listed = session.get("line_items") or {}
+            if listed.get("has_more"):
+                # An expanded list holds only its first page ("the first handful" of a big cart): the
+                # rest come from the session's line items list.
+                items = c.v1.checkout.sessions.line_items.list(session_id, params={"limit": 100})
+                session["line_items"] = {**listed, "data": [i.to_dict() for i in items.auto_paging_iter()],
+                                         "has_more": False}
             return session
 
         return self._call(fetch, "session")

@@ -7,7 +7,6 @@ so nothing the command line imports can bring the demo along."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import DomainError
-from ..store.keys import recent_orders
 from . import operations
 from ._args import arg as _arg
 from ._args import parse_window
@@ -80,10 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     rec = commands.add_parser("reconcile", help="apply Stripe events the ledger lacks")
     rec.add_argument("--since", type=parse_window, default=parse_window("72h"))
     rec.add_argument("--dry-run", action="store_true")
-    orders = commands.add_parser("orders", help="show recent orders")
-    orders.add_argument("--status")
-    orders.add_argument("--limit", type=int, default=20)
-    orders.add_argument("--json", action="store_true")
+    from . import orders
+
+    orders.add_command(commands)
 
     catalog = commands.add_parser("catalog", help="Stripe products and prices from a catalog file")
     catalog_do = catalog.add_subparsers(dest="action", required=True)
@@ -151,23 +148,9 @@ def _reconcile(services: Services, args: argparse.Namespace) -> int:
 
 
 def _orders(services: Services, args: argparse.Namespace) -> int:
-    from ..money import format_amount
-    from ..orders.model import public_view
+    from . import orders
 
-    # Newest first; a status filter reads further back to fill the page.
-    items = services.store.query(*recent_orders(), limit=1000 if args.status else args.limit)
-    rows = [public_view(o) for o in items if args.status in (None, o.get("status"))][: args.limit]
-    if args.json:
-        print(json.dumps(rows, indent=2, default=str))
-        return 0
-    for row in rows:
-        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(row.get("created") or 0))
-        amount = format_amount(row.get("amount_total"), row.get("currency"))
-        print(f"{when}  {row['session_id'][:28]:28}  {row.get('status', ''):18}  {amount:>14}  "
-              f"{'fulfilled' if row['fulfilled'] else '':9}  {row.get('customer_email') or ''}")
-    if not rows:
-        print("No orders.")
-    return 0
+    return orders.run(services, args)
 
 
 def _catalog(services: Services, args: argparse.Namespace) -> int:

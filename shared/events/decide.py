@@ -19,6 +19,7 @@ from ..orders.changes import InvoiceLink, OrderChange, PaymentChange, Subscripti
 from ..orders.lines import line_items_of
 from ..orders.model import Change, Fact
 from ..orders.money import CLOSED_DISPUTE
+from ..orders.sale import buyer_of, sale_of
 
 HANDLED_TYPES = (
     "checkout.session.completed",
@@ -182,7 +183,8 @@ def refund_fact(refund: Any, charge: str | None = None) -> dict[str, Any] | None
 
 
 def session_snapshot(session: dict[str, Any]) -> dict[str, Any]:
-    """The order-relevant fields of a Checkout Session object."""
+    """The order-relevant fields of a Checkout Session object: what it is, who bought, and the whole sale
+    (`orders/sale.py`) with its lines (`orders/lines.py`)."""
     details = session.get("customer_details") or {}
     snapshot = {
         "mode": session.get("mode"),
@@ -195,6 +197,8 @@ def session_snapshot(session: dict[str, Any]) -> dict[str, Any]:
         "created": session.get("created"),
         "livemode": session.get("livemode"),
         "line_items": line_items_of(session),
+        "sale": sale_of(session),
+        **buyer_of(session),
     }
     return {k: v for k, v in snapshot.items() if v is not None}
 

@@ -49,7 +49,21 @@ class ListOf:
     fields: Fields
 
 
-Rule = Union[Callable[[Any], bool], "Fields", ListOf]
+@dataclass(frozen=True)
+class ArrayOf:
+    """A plain array of objects with these fields (`custom_fields`, `discounts`, `tax_ids`)."""
+
+    fields: Fields
+
+
+@dataclass(frozen=True)
+class Expandable:
+    """An expandable field: an ID, or the object it expands to, with these fields."""
+
+    fields: Fields
+
+
+Rule = Union[Callable[[Any], bool], "Fields", ListOf, ArrayOf, Expandable]
 Fields = dict[str, Rule]
 
 _EXPECTED: dict[Callable[[Any], bool], str] = {
@@ -58,16 +72,39 @@ _EXPECTED: dict[Callable[[Any], bool], str] = {
 }
 
 PRESENTMENT: Fields = {"presentment_amount": _whole, "presentment_currency": _text}
+ADDRESS: Fields = {name: _text for name in ("line1", "line2", "city", "state", "postal_code", "country")}
+SHIPPING_DETAILS: Fields = {"name": _text, "address": ADDRESS}
+SHIPPING_RATE = Expandable({"display_name": _text})
+COUPON = Expandable({"name": _text})
 SESSION: Fields = {
     "id": _id, "payment_status": _text, "mode": _text, "amount_total": _whole, "amount_subtotal": _whole,
-    "currency": _text, "customer_email": _text, "customer_details": {"email": _text},
+    "currency": _text, "customer_email": _text,
+    "customer_details": {"email": _text, "name": _text, "individual_name": _text, "business_name": _text,
+                         "phone": _text, "address": ADDRESS, "tax_ids": ArrayOf({"type": _text, "value": _text})},
     "customer": _expandable, "payment_intent": _expandable, "subscription": _expandable, "invoice": _expandable,
     "created": _whole, "livemode": _flag,
-    "line_items": ListOf({"description": _text, "quantity": _whole, "amount_total": _whole, "currency": _text,
-                          "price": _expandable}),
+    "line_items": ListOf({"description": _text, "quantity": _whole, "amount_subtotal": _whole,
+                          "amount_discount": _whole, "amount_tax": _whole, "amount_total": _whole, "currency": _text,
+                          "price": Expandable({"unit_amount": _whole})}),
     "metadata": {key: _text for key in ITEMS_KEYS},
     "presentment_details": PRESENTMENT,
     "currency_conversion": {"amount_total": _whole, "amount_subtotal": _whole, "source_currency": _text},
+    # The sale's breakdown (orders/sale.py), in each API shape.
+    "total_details": {"amount_discount": _whole, "amount_shipping": _whole, "amount_tax": _whole,
+                      "breakdown": {"discounts": ArrayOf({"amount": _whole, "discount": {
+                          "promotion_code": Expandable({"code": _text}), "coupon": COUPON,
+                          "source": {"coupon": COUPON}}})}},
+    "discounts": ArrayOf({"promotion_code": Expandable({"code": _text}), "coupon": COUPON}),
+    "shipping_cost": {"amount_subtotal": _whole, "amount_tax": _whole, "amount_total": _whole,
+                      "shipping_rate": SHIPPING_RATE},
+    "shipping_rate": SHIPPING_RATE,
+    "collected_information": {"shipping_details": SHIPPING_DETAILS, "business_name": _text},
+    "shipping_details": SHIPPING_DETAILS,
+    "shipping": SHIPPING_DETAILS,
+    "custom_fields": ArrayOf({"key": _text, "type": _text, "label": {"custom": _text}, "text": {"value": _text},
+                              "numeric": {"value": _text},
+                              "dropdown": {"value": _text, "options": ArrayOf({"label": _text, "value": _text})}}),
+    "consent": {"terms_of_service": _text, "promotions": _text},
 }
 REFUND: Fields = {"id": _id, "payment_intent": _expandable, "charge": _expandable, "amount": _whole,
                   "currency": _text, "status": _text, "created": _whole}
@@ -142,14 +179,19 @@ def _problem(obj: dict[str, Any], fields: Fields, path: str) -> str | None:
             entries = value.get("data")
             if entries is None:
                 continue
-            if not isinstance(entries, list):
-                return f"{where}.data is not an array"
-            for index, entry in enumerate(entries):
-                if not isinstance(entry, dict):
-                    return f"{where}.data[{index}] is not an object"
-                found = _problem(entry, rule.fields, f"{where}.data[{index}]")
-                if found:
-                    return found
+            found = _entries_problem(entries, rule.fields, f"{where}.data")
+            if found:
+                return found
+        elif isinstance(rule, ArrayOf):
+            found = _entries_problem(value, rule.fields, where)
+            if found:
+                return found
+        elif isinstance(rule, Expandable):
+            if not _expandable(value):
+                return f"{where} is not {_EXPECTED[_expandable]}"
+            found = _problem(value, rule.fields, where) if isinstance(value, dict) else None
+            if found:
+                return found
         elif isinstance(rule, dict):
             if not isinstance(value, dict):
                 return f"{where} is not an object"
@@ -158,4 +200,16 @@ def _problem(obj: dict[str, Any], fields: Fields, path: str) -> str | None:
                 return found
         elif not rule(value):
             return f"{where} is not {_EXPECTED[rule]}"
+    return None
+
+
+def _entries_problem(entries: Any, fields: Fields, where: str) -> str | None:
+    if not isinstance(entries, list):
+        return f"{where} is not an array"
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            return f"{where}[{index}] is not an object"
+        found = _problem(entry, fields, f"{where}[{index}]")
+        if found:
+            return found
     return None

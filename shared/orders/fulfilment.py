@@ -20,7 +20,7 @@ from ..errors import Code, Conflict, Misconfigured, OperationFailed, StoreUnavai
 from ..money import format_amount
 from ..store.base import Claim, Store, release_after_failure
 from ..store.keys import order_key
-from . import notices
+from . import notices, sale
 from .model import Order, due_for_fulfilment, public_view
 from .notices import Notify
 from .records import Reached
@@ -194,8 +194,16 @@ class EmailReceipt:
 
 
 def receipt_text(order: dict[str, Any]) -> str:
-    lines = [f"{item.get('quantity', 1)} × {item.get('description') or item.get('price')}"
-             for item in order.get("line_items", [])]
+    """The confirmation: each line at its price, the breakdown (subtotal, discount, shipping, tax) when
+    there is more than the lines, the total, where it ships to, and the order's reference."""
+    breakdown = order.get("sale") or {}
+    currency = breakdown.get("currency") or order.get("currency")
+    lines = []
+    for item in order.get("line_items", []):
+        amount = item.get("amount_subtotal") if item.get("amount_subtotal") is not None else item.get("amount_total")
+        priced = f": {format_amount(amount, item.get('currency') or currency)}" if amount is not None else ""
+        lines.append(f"{item.get('quantity', 1)} × {item.get('description') or item.get('price')}{priced}")
+    lines += [f"{label}: {format_amount(amount, currency)}" for label, amount in sale.rows(breakdown)]
     total = format_amount(order["amount_total"], order.get("currency")) if order.get("amount_total") is not None \
         else None
     presentment = order.get("presentment") or {}
@@ -205,5 +213,8 @@ def receipt_text(order: dict[str, Any]) -> str:
         lines.append(f"Total: {paid}" + (f" ({total})" if total else ""))
     elif total:
         lines.append(f"Total: {total}")
-    lines.append(f"Order reference: {order['session_id']}")
-    return "Thank you for your order.\n\n" + "\n".join(line for line in lines if line) + "\n"
+    ship_to = sale.address_lines(breakdown.get("shipping"))
+    if ship_to:
+        lines += ["", "Ships to:", *(f"  {line}" for line in ship_to)]
+    lines += ["", f"Order reference: {order['session_id']}"]
+    return "Thank you for your order.\n\n" + "\n".join(lines) + "\n"

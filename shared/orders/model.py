@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..store.keys import STORAGE_ATTRIBUTES
-from . import money
+from . import money, sale
 
 Order = dict[str, Any]
 Fact = Literal["paid", "awaiting_payment", "payment_failed", "expired"]
@@ -26,8 +26,12 @@ HISTORY_LIMIT = 100
 # Fields copied from a Checkout Session snapshot onto the order when present.
 SESSION_FIELDS = (
     "mode", "amount_total", "amount_subtotal", "currency", "presentment", "customer_email", "customer",
-    "payment_intent", "subscription", "invoice", "line_items", "created", "livemode",
+    "payment_intent", "subscription", "invoice", "created", "livemode",
+    "customer_name", "customer_phone", "customer_address", "business_name", "tax_ids", "custom_fields", "consent",
 )
+# The sale's breakdown and its lines: copied together, and only from a snapshot that tells as much as the
+# one they came from (a webhook's session knows less than the success page's, read back expanded).
+SALE_FIELDS = ("line_items", "sale")
 # Derived from the money facts on every change: a change that removes one removes it here too.
 DERIVED = ("refund", "dispute")
 UNDERLYING = ("paid", "payment_failed", "expired", "awaiting_payment")
@@ -117,7 +121,8 @@ def _apply(order: Order, change: Change) -> Order | None:
     if any(entry["event_id"] == change.event_id for entry in order["history"]):
         return None
 
-    for name in SESSION_FIELDS:
+    fields = SESSION_FIELDS + (SALE_FIELDS if sale.fuller(change.session.get("sale"), order.get("sale")) else ())
+    for name in fields:
         value = change.session.get(name)
         # A snapshot never erases what an earlier one knew (webhook sessions carry no line items).
         if value not in (None, [], ""):

@@ -26,9 +26,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from .. import telemetry
 from ..errors import StoreUnavailable
 from ..store.base import Item, Store, VersionConflict
 from ..store.keys import invoice_key, order_key, payment_key, subscription_key
+from . import sale
 from .changes import InvoiceLink, OrderChange, PaymentChange, SubscriptionChange
 from .model import Change, Order, apply, apply_to_invoice, refresh
 from .subscriptions import apply_subscription
@@ -59,6 +61,11 @@ def apply_order_change(store: Store, oc: OrderChange) -> Order:
     """A session's change, with whatever waited for the session: changes parked under its payment
     intent, and those its first invoice held."""
     snapshot = oc.change.session
+    missed = sale.imbalance(snapshot["sale"]) if snapshot.get("sale") else None
+    if missed:
+        # Stripe's figures are the record, as they are; this says our reading of them needs a look.
+        telemetry.logger().warning("sale figures do not add up", extra={
+            "correlation_id": oc.session_id, "imbalance": missed})
     waiting: list[Change] = []
     if snapshot.get("payment_intent"):
         waiting += link_payment(store, snapshot["payment_intent"], oc.session_id)

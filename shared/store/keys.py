@@ -111,7 +111,7 @@ def recent_orders() -> tuple[str, str]:
 
 
 def orders_since(since: int) -> tuple[str, str, str]:
-    """Orders whose Checkout Session was created at `since` or later."""
+    """Orders whose Checkout Session was created at `since` or later (a range: oldest first)."""
     return "by_created", ALL_ORDERS, f"{max(since, 0):012d}"
 
 

@@ -88,6 +88,23 @@ def test_retrieve_session_expands_line_items_as_a_list(
     assert "line_items" not in created  # only there when expanded
 
 
+def test_retrieve_session_expands_through_arrays(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    # As Stripe does, `discounts.promotion_code` expands each entry of the array (none, or some).
+    price = standin.add_price(unit_amount=700, product_name="Mug")
+    created = client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+    expand = ["line_items", "discounts.promotion_code", "shipping_cost.shipping_rate"]
+
+    plain = client.v1.checkout.sessions.retrieve(created.id, params={"expand": expand})
+    assert plain.discounts == [] and plain.shipping_cost is None
+    standin.sessions[created.id]["discounts"] = [{"coupon": None, "promotion_code": price["id"]}]
+    listed = client.v1.checkout.sessions.retrieve(created.id, params={"expand": expand})
+    assert listed.discounts is not None
+    (entry,) = listed.discounts
+    assert entry.to_dict()["promotion_code"]["id"] == price["id"]  # any object the stand-in keeps
+
+
 def test_complete_session_marks_it_paid_with_a_payment_intent(
     standin: StripeStandIn, client: stripe.StripeClient
 ) -> None:

@@ -13,6 +13,8 @@ from . import _objects, _payments
 from ._errors import StripeError, no_such
 from ._store import JSON, Store
 
+EXPANDED_PAGE = 10  # how many entries an expanded list (a session's `line_items`) embeds
+
 
 @dataclass(frozen=True)
 class Call:
@@ -158,10 +160,17 @@ def _expand(call: Call, obj: JSON, fields: list[str], path: str) -> None:
             _expand(call, item, rest, path)
         return
     if obj.get("object") == "checkout.session" and head == "line_items":
-        # Sessions keep line items out of the object; expanding embeds the first page of their list.
-        every = call.store.line_items[obj["id"]]
+        # Sessions keep line items out of the object; expanding embeds the first page of their list
+        # ("the first handful", Stripe says: its lists' default page of 10), the rest at its `url`.
+        items = copy.deepcopy(call.store.line_items[obj["id"]])
         url = f"/v1/checkout/sessions/{obj['id']}/line_items"
-        value: Any = _objects.list_object(copy.deepcopy(every[:10]), url=url, has_more=len(every) > 10)
+        value: Any = _objects.list_object(items[:EXPANDED_PAGE], url=url, has_more=len(items) > EXPANDED_PAGE)
+    elif isinstance(obj.get(head), list) and rest:
+        # Stripe expands through arrays: `discounts.promotion_code` expands each discount's code.
+        for item in obj[head]:
+            if isinstance(item, dict):
+                _expand(call, item, rest, path)
+        return
     else:
         value = obj.get(head)
         if isinstance(value, str):
