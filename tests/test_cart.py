@@ -236,7 +236,10 @@ def test_the_longest_20_lines_fit_the_metadata_and_read_back_exactly():
              for _ in range(MAX_LINES)]
     metadata = items_metadata(items)
     assert len(metadata) <= MAX_ITEMS_KEYS - 5 and all(len(value.encode()) <= 500 for value in metadata.values())
-    assert line_items_of({"metadata": metadata, "currency": "usd"}) == [dict(i, currency="usd") for i in items]
+    read = line_items_of({"metadata": metadata, "currency": "usd"})
+    # Recorded price × quantity reads back as each line's subtotal (and, with no discount or tax, its total).
+    assert [(r["price"], r["quantity"], r["description"], r["amount_subtotal"], r["amount_total"], r["currency"])
+            for r in read] == [(i["price"], 99, i["description"], 10**12, 10**12, "usd") for i in items]
 
 
 def test_a_cart_parses_its_lines_in_order_and_numbers_them():

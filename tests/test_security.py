@@ -132,7 +132,7 @@ def test_a_repeat_visit_to_a_fulfilled_order_writes_nothing(api_env, store, stan
     assert counting.writes == []
 
 
-def test_a_visit_after_the_webhook_fulfilled_the_order_writes_nothing(api_env, store, standin, catalog):
+def test_a_repeat_visit_after_the_webhook_fulfilled_the_order_writes_nothing(api_env, store, standin, catalog):
     counting = CountingStore(store)
     client = make_client(dict(api_env, RATE_LIMIT="off"), counting)
     created = client.post(CREATE, json={"priceId": catalog["tshirt"]["id"]}).json()
@@ -140,9 +140,13 @@ def test_a_visit_after_the_webhook_fulfilled_the_order_writes_nothing(api_env, s
     body = json.dumps(make_event("checkout.session.completed", session)).encode()
     delivered = client.post(paths.WEBHOOK, content=body, headers={"Stripe-Signature": sign(body, WEBHOOK_SECRET)})
     assert delivered.json()["outcome"] == "applied"
+    # The first visit may write once: Stripe's read-back fills in what the event lacked (each line's
+    # discount and tax, the promotion code as typed, the rate's name). Every visit after costs a read.
+    client.get(SUMMARY, params={"session_id": created["id"]})
     counting.writes.clear()
-    shown = client.get(SUMMARY, params={"session_id": created["id"]}).json()
-    assert shown["order_status"] == "paid" and shown["fulfilled"] is True
+    for _ in range(3):
+        shown = client.get(SUMMARY, params={"session_id": created["id"]}).json()
+        assert shown["order_status"] == "paid" and shown["fulfilled"] is True
     assert counting.writes == []
 
 

@@ -37,9 +37,10 @@ def record_session(store: Store, fulfiller: Fulfiller, session: dict[str, Any]) 
         recorded = store.get(order_key(session_id))
         if session.get("status") != "complete" or session.get("payment_status") not in PAID:
             return recorded
-        if recorded is not None and "paid" in recorded.get("facts", {}) and recorded.get("done_at") is not None:
-            # Paid and fulfilled already: a reload (or a script) asking again changes nothing, so it
-            # costs a read, never a write.
+        if (recorded is not None and "paid" in recorded.get("facts", {}) and recorded.get("done_at") is not None
+                and (recorded.get("sale") or {}).get("detail") == "full"):
+            # Paid, fulfilled and known in full (the first read back filled in what the webhook lacked): a
+            # reload (or a script) asking again changes nothing, so it costs a read, never a write.
             return recorded
         change = Change(f"success_page:{session_id}", "checkout.session.retrieved", int(time.time()),
                         session=session_snapshot(session), fact="paid")
