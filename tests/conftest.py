@@ -110,3 +110,11 @@ def api_env(standin, catalog) -> dict:
                                     catalog["yearly"]["id"]]),
         "CHECKOUT_CONFIG": BARE_OPTIONS,
     }
+
+
+@pytest.fixture
+def api_client(api_env, dynamo_store, hook):
+    """The app under test with api_env's settings, DynamoDB over HTTP and a recording hook."""
+    from tests.apiclient import make_client
+
+    return make_client(api_env, dynamo_store, hook)

@@ -18,24 +18,14 @@ from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.fakes import make_event, make_session, signed
 
 
-@pytest.fixture
-def env(api_env):
-    return api_env
-
-
-@pytest.fixture
-def client(env, dynamo_store, hook):
-    return make_client(env, dynamo_store, hook)
-
-
 def creates(standin):
     return [r for r in standin.requests if r["method"] == "POST" and r["path"] == "/v1/checkout/sessions"]
 
 
 # --- create-checkout-session -------------------------------------------------------------------
 
-def test_json_request_creates_a_payment_session(client, standin, catalog):
-    response = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "quantity": 2})
+def test_json_request_creates_a_payment_session(api_client, standin, catalog):
+    response = api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "quantity": 2})
     assert response.status_code == 200
     body = response.json()
     assert body["id"].startswith("cs_test_") and body["url"].endswith(body["id"])
@@ -48,38 +38,39 @@ def test_json_request_creates_a_payment_session(client, standin, catalog):
     assert creates(standin)[-1]["idempotency_key"]
 
 
-def test_recurring_price_opens_a_subscription_session(client, standin, catalog):
-    response = client.post("/api/create-checkout-session", json={"priceId": catalog["membership"]["id"]})
+def test_recurring_price_opens_a_subscription_session(api_client, standin, catalog):
+    response = api_client.post("/api/create-checkout-session", json={"priceId": catalog["membership"]["id"]})
     assert response.status_code == 200
     assert standin.sessions[response.json()["id"]]["mode"] == "subscription"
 
 
-def test_lookup_key_names_a_price(client, standin, catalog):
-    response = client.post("/api/create-checkout-session", json={"priceId": "poster-lookup"})
+def test_lookup_key_names_a_price(api_client, standin, catalog):
+    response = api_client.post("/api/create-checkout-session", json={"priceId": "poster-lookup"})
     assert response.status_code == 200
     assert standin.sessions[response.json()["id"]]["amount_total"] == catalog["poster"]["unit_amount"]
 
 
-def test_form_post_redirects_to_checkout_with_303(client, standin, catalog):
-    response = client.post("/api/create-checkout-session", data={"priceId": catalog["tshirt"]["id"], "quantity": "3"},
+def test_form_post_redirects_to_checkout_with_303(api_client, standin, catalog):
+    response = api_client.post("/api/create-checkout-session", data={"priceId": catalog["tshirt"]["id"],
+                                                                     "quantity": "3"},
                            follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith(f"{standin.url}/c/pay/cs_test_")
 
 
-def test_same_idempotency_key_gives_the_same_session(client, catalog):
+def test_same_idempotency_key_gives_the_same_session(api_client, catalog):
     body = {"priceId": catalog["tshirt"]["id"], "quantity": 1}
-    first = client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-1"})
-    again = client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-1"})
-    other = client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-2"})
+    first = api_client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-1"})
+    again = api_client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-1"})
+    other = api_client.post("/api/create-checkout-session", json=body, headers={"Idempotency-Key": "click-2"})
     assert first.json()["id"] == again.json()["id"] != other.json()["id"]
 
 
-def test_a_burst_of_clicks_costs_one_price_read(client, standin, catalog):
+def test_a_burst_of_clicks_costs_one_price_read(api_client, standin, catalog):
     price = catalog["tshirt"]["id"]
     before = len([r for r in standin.requests if r["path"] == f"/v1/prices/{price}"])
     for _ in range(5):
-        assert client.post("/api/create-checkout-session", json={"priceId": price}).status_code == 200
+        assert api_client.post("/api/create-checkout-session", json={"priceId": price}).status_code == 200
     reads = len([r for r in standin.requests if r["path"] == f"/v1/prices/{price}"])
     assert reads - before == 1
 
@@ -92,75 +83,77 @@ def test_a_burst_of_clicks_costs_one_price_read(client, standin, catalog):
     ({"priceId": "price_missing123"}, "unknown_price"),
     ({"priceId": "not a price!"}, "unknown_price"),
 ])
-def test_bad_price_is_400(client, body, code):
-    error(client.post("/api/create-checkout-session", json=body), 400, code)
+def test_bad_price_is_400(api_client, body, code):
+    error(api_client.post("/api/create-checkout-session", json=body), 400, code)
 
 
-def test_inactive_price_is_400(client, catalog):
-    error(client.post("/api/create-checkout-session", json={"priceId": catalog["retired"]["id"]}), 400,
+def test_inactive_price_is_400(api_client, catalog):
+    error(api_client.post("/api/create-checkout-session", json={"priceId": catalog["retired"]["id"]}), 400,
           "inactive_price")
 
 
 @pytest.mark.parametrize("quantity", [0, 100, -1, 1.5, "abc", True, None, [1], 10**30])
-def test_quantity_outside_1_to_99_is_400(client, catalog, quantity):
+def test_quantity_outside_1_to_99_is_400(api_client, catalog, quantity):
     body = {"priceId": catalog["tshirt"]["id"], "quantity": quantity}
     if quantity is None:
         body["quantity"] = {"n": 1}
-    error(client.post("/api/create-checkout-session", json=body), 400, "invalid_quantity")
+    error(api_client.post("/api/create-checkout-session", json=body), 400, "invalid_quantity")
 
 
-def test_bad_json_is_400(client):
-    error(client.post("/api/create-checkout-session", content=b"{nope", headers={"Content-Type": "application/json"}),
+def test_bad_json_is_400(api_client):
+    error(api_client.post("/api/create-checkout-session", content=b"{nope",
+                                                                     headers={"Content-Type": "application/json"}),
           400, "invalid_json")
-    error(client.post("/api/create-checkout-session", json=[1, 2]), 400, "invalid_json")
+    error(api_client.post("/api/create-checkout-session", json=[1, 2]), 400, "invalid_json")
 
 
-def test_wrong_method_is_405(client):
-    error(client.get("/api/create-checkout-session"), 405, "method_not_allowed")
-    error(client.post("/api/checkout-session"), 405, "method_not_allowed")
-    error(client.get("/api/webhook"), 405, "method_not_allowed")
+def test_wrong_method_is_405(api_client):
+    error(api_client.get("/api/create-checkout-session"), 405, "method_not_allowed")
+    error(api_client.post("/api/checkout-session"), 405, "method_not_allowed")
+    error(api_client.get("/api/webhook"), 405, "method_not_allowed")
 
 
-def test_body_over_16_kib_is_413(client):
-    error(client.post("/api/create-checkout-session", content=b"{" + b" " * 17000 + b"}",
+def test_body_over_16_kib_is_413(api_client):
+    error(api_client.post("/api/create-checkout-session", content=b"{" + b" " * 17000 + b"}",
                       headers={"Content-Type": "application/json"}), 413, "payload_too_large")
 
 
-def test_other_content_types_are_415(client):
-    error(client.post("/api/create-checkout-session", content=b"priceId", headers={"Content-Type": "text/plain"}),
+def test_other_content_types_are_415(api_client):
+    error(api_client.post("/api/create-checkout-session", content=b"priceId", headers={"Content-Type": "text/plain"}),
           415, "unsupported_media_type")
 
 
-def test_stripe_failure_is_502_with_its_message(client, standin, catalog):
+def test_stripe_failure_is_502_with_its_message(api_client, standin, catalog):
     standin.fail_next(1, status=500)
-    response = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]})
+    response = api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]})
     error(response, 502, "stripe_error")
     assert SECRET_KEY not in response.text
 
 
-def test_missing_setting_is_500_misconfigured_naming_it(env, dynamo_store, catalog):
-    broken = make_client({k: v for k, v in env.items() if k != "STRIPE_SECRET_KEY"}, dynamo_store)
+def test_missing_setting_is_500_misconfigured_naming_it(api_env, dynamo_store, catalog):
+    broken = make_client({k: v for k, v in api_env.items() if k != "STRIPE_SECRET_KEY"}, dynamo_store)
     response = broken.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]})
     error(response, 500, "misconfigured")
     assert "STRIPE_SECRET_KEY" in response.json()["error"]["message"]
 
 
-def test_malformed_secret_is_named_never_shown(env, dynamo_store):
+def test_malformed_secret_is_named_never_shown(api_env, dynamo_store):
     bad_value = "sk_test_has spaces and secret"
-    client = TestClient(create_app(Services(environ=dict(env, STRIPE_SECRET_KEY=bad_value), store=dynamo_store)),
+    api_client = TestClient(create_app(Services(environ=dict(api_env, STRIPE_SECRET_KEY=bad_value),
+                                                store=dynamo_store)),
                         raise_server_exceptions=False)
-    response = client.post("/api/create-checkout-session", json={"priceId": "price_x"})
+    response = api_client.post("/api/create-checkout-session", json={"priceId": "price_x"})
     error(response, 500, "misconfigured")
     assert "STRIPE_SECRET_KEY" in response.text and bad_value not in response.text
 
 
 # --- checkout-session (success page) -----------------------------------------------------------
 
-def test_success_page_data_for_a_paid_session_records_and_fulfils(client, standin, catalog, hook, dynamo_store):
-    created = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "quantity": 2})
+def test_success_page_data_for_a_paid_session_records_and_fulfils(api_client, standin, catalog, hook, dynamo_store):
+    created = api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "quantity": 2})
     session_id = created.json()["id"]
     standin.complete_session(session_id, payment_status="paid", email="ada@example.com")
-    response = client.get("/api/checkout-session", params={"session_id": session_id})
+    response = api_client.get("/api/checkout-session", params={"session_id": session_id})
     assert response.status_code == 200
     body = response.json()
     assert body["id"] == session_id and body["status"] == "complete" and body["payment_status"] == "paid"
@@ -177,30 +170,31 @@ def test_success_page_data_for_a_paid_session_records_and_fulfils(client, standi
     assert body["currency_exponent"] == 2
     assert body["order_status"] == "paid" and body["fulfilled"] is True
     assert hook.calls == [session_id]
-    assert client.get("/api/checkout-session", params={"session_id": session_id}).json()["fulfilled"] is True
+    assert api_client.get("/api/checkout-session", params={"session_id": session_id}).json()["fulfilled"] is True
     assert hook.calls == [session_id]
 
 
-def test_unpaid_session_is_shown_and_not_fulfilled(client, catalog, hook):
-    session_id = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).json()["id"]
-    body = client.get("/api/checkout-session", params={"session_id": session_id}).json()
+def test_unpaid_session_is_shown_and_not_fulfilled(api_client, catalog, hook):
+    session_id = api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).json()["id"]
+    body = api_client.get("/api/checkout-session", params={"session_id": session_id}).json()
     assert body["status"] == "open" and body["fulfilled"] is False and hook.calls == []
 
 
 @pytest.mark.parametrize("value", [None, "", "cs_x", "pi_123", "cs_test_" + "a" * 300, "cs_test_abc/../x"])
-def test_malformed_session_id_is_400(client, value):
+def test_malformed_session_id_is_400(api_client, value):
     params = {} if value is None else {"session_id": value}
-    error(client.get("/api/checkout-session", params=params), 400, "invalid_session_id")
+    error(api_client.get("/api/checkout-session", params=params), 400, "invalid_session_id")
 
 
-def test_unknown_session_is_404(client):
-    error(client.get("/api/checkout-session", params={"session_id": "cs_test_" + "b" * 58}), 404, "session_not_found")
+def test_unknown_session_is_404(api_client):
+    error(api_client.get("/api/checkout-session", params={"session_id": "cs_test_" + "b" * 58}), 404,
+          "session_not_found")
 
 
 # --- health -------------------------------------------------------------------------------------
 
-def test_health_names_settings_without_values(client):
-    response = client.get("/api/health")
+def test_health_names_settings_without_values(api_client):
+    response = api_client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["version"] and body["stripe_mode"] == "test"
@@ -211,102 +205,102 @@ def test_health_names_settings_without_values(client):
 
 # --- webhook ------------------------------------------------------------------------------------
 
-def deliver(client, event, secret=WEBHOOK_SECRET, **kw):
+def deliver(api_client, event, secret=WEBHOOK_SECRET, **kw):
     body, headers = signed(event, secret, **kw)
-    return client.post("/api/webhook", content=body, headers=headers)
+    return api_client.post("/api/webhook", content=body, headers=headers)
 
 
-def test_signed_event_is_recorded_and_acknowledged(client, dynamo_store, hook):
+def test_signed_event_is_recorded_and_acknowledged(api_client, dynamo_store, hook):
     session = make_session()
-    response = deliver(client, make_event("checkout.session.completed", session))
+    response = deliver(api_client, make_event("checkout.session.completed", session))
     assert response.status_code == 200 and response.json()["received"] is True
     assert dynamo_store.get(f"ORDER#{session['id']}")["status"] == "paid"
     assert hook.calls == [session["id"]]
 
 
-def test_tampered_webhook_is_400_and_stores_nothing(client, dynamo_store):
+def test_tampered_webhook_is_400_and_stores_nothing(api_client, dynamo_store):
     session = make_session()
     body, headers = signed(make_event("checkout.session.completed", session), WEBHOOK_SECRET)
-    error(client.post("/api/webhook", content=body.replace(b"paid", b"PAID"), headers=headers), 400,
+    error(api_client.post("/api/webhook", content=body.replace(b"paid", b"PAID"), headers=headers), 400,
           "invalid_signature")
-    error(deliver(client, make_event("checkout.session.completed", session), secret="whsec_wrong_secret"), 400,
+    error(deliver(api_client, make_event("checkout.session.completed", session), secret="whsec_wrong_secret"), 400,
           "invalid_signature")
-    error(deliver(client, make_event("checkout.session.completed", session), timestamp=int(time.time()) - 600), 400,
+    error(deliver(api_client, make_event("checkout.session.completed", session), timestamp=int(time.time()) - 600), 400,
           "invalid_signature")
-    error(client.post("/api/webhook", content=body), 400, "invalid_signature")
+    error(api_client.post("/api/webhook", content=body), 400, "invalid_signature")
     assert dynamo_store.get(f"ORDER#{session['id']}") is None
 
 
-def test_rotated_webhook_secrets_both_verify(env, dynamo_store):
-    client = make_client(dict(env, STRIPE_WEBHOOK_SECRET=f"whsec_old_secret_1,{WEBHOOK_SECRET}"), dynamo_store)
-    assert deliver(client, make_event("checkout.session.completed", make_session())).status_code == 200
-    assert deliver(client, make_event("checkout.session.completed", make_session()),
+def test_rotated_webhook_secrets_both_verify(api_env, dynamo_store):
+    api_client = make_client(dict(api_env, STRIPE_WEBHOOK_SECRET=f"whsec_old_secret_1,{WEBHOOK_SECRET}"), dynamo_store)
+    assert deliver(api_client, make_event("checkout.session.completed", make_session())).status_code == 200
+    assert deliver(api_client, make_event("checkout.session.completed", make_session()),
                    secret="whsec_old_secret_1").status_code == 200
 
 
-def test_webhook_body_over_512_kib_is_413(client):
-    error(client.post("/api/webhook", content=b"x" * (512 * 1024 + 1), headers={"Stripe-Signature": "t=1,v1=00"}),
+def test_webhook_body_over_512_kib_is_413(api_client):
+    error(api_client.post("/api/webhook", content=b"x" * (512 * 1024 + 1), headers={"Stripe-Signature": "t=1,v1=00"}),
           413, "payload_too_large")
 
 
-def test_webhook_without_configured_secret_is_500_misconfigured(env, dynamo_store):
-    client = make_client({k: v for k, v in env.items() if k != "STRIPE_WEBHOOK_SECRET"}, dynamo_store)
-    response = deliver(client, make_event("checkout.session.completed", make_session()))
+def test_webhook_without_configured_secret_is_500_misconfigured(api_env, dynamo_store):
+    api_client = make_client({k: v for k, v in api_env.items() if k != "STRIPE_WEBHOOK_SECRET"}, dynamo_store)
+    response = deliver(api_client, make_event("checkout.session.completed", make_session()))
     error(response, 500, "misconfigured")
     assert "STRIPE_WEBHOOK_SECRET" in response.json()["error"]["message"]
 
 
-def test_verified_garbage_is_400_invalid_payload(client):
+def test_verified_garbage_is_400_invalid_payload(api_client):
     body = b'{"not": "an event"}'
     from shared.events.signature import sign
 
-    error(client.post("/api/webhook", content=body, headers={"Stripe-Signature": sign(body, WEBHOOK_SECRET)}), 400,
+    error(api_client.post("/api/webhook", content=body, headers={"Stripe-Signature": sign(body, WEBHOOK_SECRET)}), 400,
           "invalid_payload")
 
 
-def test_unknown_event_type_is_acknowledged(client):
-    response = deliver(client, make_event("customer.created", {"id": "cus_1"}))
+def test_unknown_event_type_is_acknowledged(api_client):
+    response = deliver(api_client, make_event("customer.created", {"id": "cus_1"}))
     assert response.status_code == 200 and response.json()["outcome"] == "ignored"
 
 
-def test_store_down_answers_5xx_and_the_retry_records_once(client, local_dynamo, dynamo_store, hook):
+def test_store_down_answers_5xx_and_the_retry_records_once(api_client, local_dynamo, dynamo_store, hook):
     session = make_session()
     event = make_event("checkout.session.completed", session)
     local_dynamo.stop()
     try:
-        response = deliver(client, event)
+        response = deliver(api_client, event)
     finally:
         local_dynamo.start()
     assert response.status_code == 503 and response.json()["error"]["code"] == "store_unavailable"
     assert dynamo_store.get(f"ORDER#{session['id']}") is None
     assert dynamo_store.get(f"EVENT#{event['id']}") is None
-    assert deliver(client, event).json()["outcome"] == "applied"
-    assert deliver(client, event).json()["outcome"] == "duplicate"
+    assert deliver(api_client, event).json()["outcome"] == "applied"
+    assert deliver(api_client, event).json()["outcome"] == "duplicate"
     assert hook.calls == [session["id"]]
     assert len(dynamo_store.get(f"ORDER#{session['id']}")["history"]) == 1
 
 
-def test_cors_allows_only_the_site_origin(client, catalog):
-    allowed = client.options("/api/create-checkout-session", headers={"Origin": SITE,
+def test_cors_allows_only_the_site_origin(api_client, catalog):
+    allowed = api_client.options("/api/create-checkout-session", headers={"Origin": SITE,
                                                                       "Access-Control-Request-Method": "POST"})
     assert allowed.headers["access-control-allow-origin"] == SITE
-    other = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]},
+    other = api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]},
                         headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
-    hook = client.options("/api/webhook", headers={"Origin": SITE})
+    hook = api_client.options("/api/webhook", headers={"Origin": SITE})
     assert "access-control-allow-origin" not in hook.headers
 
 
-def test_error_responses_are_json_never_tracebacks(client):
-    response = client.get("/api/nowhere")
+def test_error_responses_are_json_never_tracebacks(api_client):
+    response = api_client.get("/api/nowhere")
     error(response, 404, "not_found")
     assert "Traceback" not in response.text
 
 
-def test_webhook_emits_emf_counters_and_logs_no_payload(client, capfd):
+def test_webhook_emits_emf_counters_and_logs_no_payload(api_client, capfd):
     session = make_session(email="private-buyer@example.com")
-    deliver(client, make_event("checkout.session.completed", session))
-    error(deliver(client, make_event("checkout.session.completed", session), secret="whsec_wrong_secret"), 400,
+    deliver(api_client, make_event("checkout.session.completed", session))
+    error(deliver(api_client, make_event("checkout.session.completed", session), secret="whsec_wrong_secret"), 400,
           "invalid_signature")
     captured = capfd.readouterr()
     records = [json.loads(line) for line in captured.out.splitlines() if line.startswith('{"_aws"')]
@@ -319,18 +313,18 @@ def test_webhook_emits_emf_counters_and_logs_no_payload(client, capfd):
 
 # --- abuse limits -------------------------------------------------------------------------------
 
-def test_rate_limit_answers_429_with_retry_after_per_client(env, dynamo_store, catalog):
-    limited = make_client(dict(env, RATE_LIMIT="3/60"), dynamo_store, peer="203.0.113.7")
+def test_rate_limit_answers_429_with_retry_after_per_client(api_env, dynamo_store, catalog):
+    limited = make_client(dict(api_env, RATE_LIMIT="3/60"), dynamo_store, peer="203.0.113.7")
     body = {"priceId": catalog["tshirt"]["id"]}
     for _ in range(3):
         assert limited.post("/api/create-checkout-session", json=body).status_code == 200
     refused = limited.post("/api/create-checkout-session", json=body)
     error(refused, 429, "rate_limited")
     assert 1 <= int(refused.headers["retry-after"]) <= 60
-    other = make_client(dict(env, RATE_LIMIT="3/60"), dynamo_store, peer="198.51.100.2")
+    other = make_client(dict(api_env, RATE_LIMIT="3/60"), dynamo_store, peer="198.51.100.2")
     assert other.post("/api/create-checkout-session", json=body).status_code == 200
     # The count lives in DynamoDB, so a second instance of the function sees it too.
-    second_instance = make_client(dict(env, RATE_LIMIT="3/60"), dynamo_store, peer="203.0.113.7")
+    second_instance = make_client(dict(api_env, RATE_LIMIT="3/60"), dynamo_store, peer="203.0.113.7")
     error(second_instance.post("/api/create-checkout-session", json=body), 429, "rate_limited")
     assert not any("203.0.113.7" in key for key in _keys(dynamo_store))  # IPs are stored hashed
 
@@ -339,14 +333,15 @@ def _keys(store):
     return [item["pk"]["S"] for item in store.client.scan(TableName=store.table)["Items"]]
 
 
-def test_rate_limit_fails_open_when_its_store_is_down(env, catalog):
+def test_rate_limit_fails_open_when_its_store_is_down(api_env, catalog):
     from tests.fakes import MemoryStore
 
     store = MemoryStore()
     store.fail = True
-    client = make_client(dict(env, RATE_LIMIT="1/60"), store)
+    api_client = make_client(dict(api_env, RATE_LIMIT="1/60"), store)
     for _ in range(3):
-        assert client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).status_code == 200
+        assert api_client.post("/api/create-checkout-session",
+                               json={"priceId": catalog["tshirt"]["id"]}).status_code == 200
 
 
 def test_rate_limit_setting_is_validated():
@@ -359,8 +354,8 @@ def test_rate_limit_setting_is_validated():
 
 # --- embedded Checkout, the customer portal, config ---------------------------------------------
 
-def test_embedded_request_creates_an_embedded_page_session(client, standin, catalog):
-    response = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"],
+def test_embedded_request_creates_an_embedded_page_session(api_client, standin, catalog):
+    response = api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"],
                                                                  "uiMode": "embedded"})
     assert response.status_code == 200
     body = response.json()
@@ -371,23 +366,23 @@ def test_embedded_request_creates_an_embedded_page_session(client, standin, cata
     assert "success_url" not in sent and "cancel_url" not in sent
 
 
-def test_unknown_ui_mode_is_400(client, catalog):
-    error(client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "uiMode": "popup"}),
+def test_unknown_ui_mode_is_400(api_client, catalog):
+    error(api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"], "uiMode": "popup"}),
           400, "invalid_ui_mode")
 
 
-def test_a_form_post_always_gets_hosted_checkout(client, catalog):
-    response = client.post("/api/create-checkout-session", data={"priceId": catalog["tshirt"]["id"],
+def test_a_form_post_always_gets_hosted_checkout(api_client, catalog):
+    response = api_client.post("/api/create-checkout-session", data={"priceId": catalog["tshirt"]["id"],
                                                                  "uiMode": "embedded"}, follow_redirects=False)
     assert response.status_code == 303
 
 
-def test_config_gives_the_publishable_key_only(env, dynamo_store):
-    client = make_client(dict(env, STRIPE_PUBLISHABLE_KEY="pk_test_51Publishable"), dynamo_store)
-    response = client.get("/api/config")
+def test_config_gives_the_publishable_key_only(api_env, dynamo_store):
+    api_client = make_client(dict(api_env, STRIPE_PUBLISHABLE_KEY="pk_test_51Publishable"), dynamo_store)
+    response = api_client.get("/api/config")
     assert response.json() == {"publishableKey": "pk_test_51Publishable"}
     assert SECRET_KEY not in response.text
-    error(make_client(env, dynamo_store).get("/api/config"), 500, "misconfigured")
+    error(make_client(api_env, dynamo_store).get("/api/config"), 500, "misconfigured")
 
 
 def test_publishable_key_of_the_other_mode_is_misconfigured():
@@ -397,39 +392,40 @@ def test_publishable_key_of_the_other_mode_is_misconfigured():
         Settings.from_env({"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": "pk_live_51abcdefgh"})
 
 
-def subscribed(client, standin, catalog) -> str:
-    session_id = client.post("/api/create-checkout-session", json={"priceId": catalog["membership"]["id"]}).json()["id"]
+def subscribed(api_client, standin, catalog) -> str:
+    session_id = api_client.post("/api/create-checkout-session",
+                                 json={"priceId": catalog["membership"]["id"]}).json()["id"]
     standin.complete_session(session_id, payment_status="paid", email="member@example.com")
     return session_id
 
 
-def test_portal_session_for_a_subscriber(client, standin, catalog):
-    session_id = subscribed(client, standin, catalog)
-    response = client.post("/api/create-portal-session", json={"session_id": session_id})
+def test_portal_session_for_a_subscriber(api_client, standin, catalog):
+    session_id = subscribed(api_client, standin, catalog)
+    response = api_client.post("/api/create-portal-session", json={"session_id": session_id})
     assert response.status_code == 200 and response.json()["url"].startswith(f"{standin.url}/p/session/")
-    form = client.post("/api/create-portal-session", data={"session_id": session_id}, follow_redirects=False)
+    form = api_client.post("/api/create-portal-session", data={"session_id": session_id}, follow_redirects=False)
     assert form.status_code == 303 and form.headers["location"].startswith(f"{standin.url}/p/session/")
     portal = [r for r in standin.requests if r["path"] == "/v1/billing_portal/sessions"][-1]["params"]
     assert portal["customer"] == standin.sessions[session_id]["customer"]
     assert portal["return_url"] == f"{SITE}/success.html?session_id={session_id}"
 
 
-def test_portal_refuses_open_sessions_and_orders_without_a_customer(client, standin, catalog):
-    open_session = client.post("/api/create-checkout-session", json={"priceId": catalog["membership"]["id"]}).json()
-    error(client.post("/api/create-portal-session", json={"session_id": open_session["id"]}), 400,
+def test_portal_refuses_open_sessions_and_orders_without_a_customer(api_client, standin, catalog):
+    open_session = api_client.post("/api/create-checkout-session", json={"priceId": catalog["membership"]["id"]}).json()
+    error(api_client.post("/api/create-portal-session", json={"session_id": open_session["id"]}), 400,
           "session_not_complete")
-    one_time = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).json()["id"]
+    one_time = api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).json()["id"]
     standin.complete_session(one_time)
     standin.sessions[one_time]["customer"] = None  # a one-time payment without customer creation
-    error(client.post("/api/create-portal-session", json={"session_id": one_time}), 400, "no_customer")
-    error(client.post("/api/create-portal-session", json={"session_id": "nope"}), 400, "invalid_session_id")
-    error(client.post("/api/create-portal-session", json={}), 400, "invalid_session_id")
+    error(api_client.post("/api/create-portal-session", json={"session_id": one_time}), 400, "no_customer")
+    error(api_client.post("/api/create-portal-session", json={"session_id": "nope"}), 400, "invalid_session_id")
+    error(api_client.post("/api/create-portal-session", json={}), 400, "invalid_session_id")
 
 
-def test_trial_days_from_the_price_metadata_start_the_subscription_with_a_trial(env, dynamo_store, standin):
+def test_trial_days_from_the_price_metadata_start_the_subscription_with_a_trial(api_env, dynamo_store, standin):
     trial = standin.add_price(unit_amount=900, product_name="Club", recurring={"interval": "month"},
                               lookup_key=f"club-{uuid.uuid4().hex[:6]}")
     standin.prices[trial["id"]]["metadata"] = {"trial_period_days": "14"}
-    client = make_client(dict(env, ALLOWED_PRICES=trial["id"]), dynamo_store)
-    assert client.post("/api/create-checkout-session", json={"priceId": trial["id"]}).status_code == 200
+    api_client = make_client(dict(api_env, ALLOWED_PRICES=trial["id"]), dynamo_store)
+    assert api_client.post("/api/create-checkout-session", json={"priceId": trial["id"]}).status_code == 200
     assert creates(standin)[-1]["params"]["subscription_data"] == {"trial_period_days": "14"}

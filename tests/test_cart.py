@@ -20,13 +20,13 @@ from tests.fakes import make_event, signed
 
 
 @pytest.fixture
-def env(api_env):
+def cart_env(api_env):
     return dict(api_env, RATE_LIMIT="off")
 
 
 @pytest.fixture
-def client(env, dynamo_store, hook):
-    return make_client(env, dynamo_store, hook)
+def cart_client(cart_env, dynamo_store, hook):
+    return make_client(cart_env, dynamo_store, hook)
 
 
 CREATE = "/api/create-checkout-session"
@@ -46,9 +46,9 @@ def sent_lines(standin) -> list[tuple[str, str]]:
 
 # --- the rules ------------------------------------------------------------------------------------------
 
-def test_a_cart_of_three_lines_is_one_payment_session_with_those_lines_in_order(client, standin, catalog):
+def test_a_cart_of_three_lines_is_one_payment_session_with_those_lines_in_order(cart_client, standin, catalog):
     tshirt, poster = catalog["tshirt"]["id"], catalog["poster"]["id"]
-    response = client.post(CREATE, json=cart((tshirt, 2), ("poster-lookup", 1)))
+    response = cart_client.post(CREATE, json=cart((tshirt, 2), ("poster-lookup", 1)))
     assert response.status_code == 200, response.text
     sent = creates(standin)[-1]["params"]
     assert sent["mode"] == "payment"
@@ -60,27 +60,27 @@ def test_a_cart_of_three_lines_is_one_payment_session_with_those_lines_in_order(
         {"price": poster, "quantity": 1, "description": "Poster", "amount_total": 2500}]
 
 
-def test_the_same_price_twice_is_one_line_by_id_or_lookup_key(client, standin, catalog):
+def test_the_same_price_twice_is_one_line_by_id_or_lookup_key(cart_client, standin, catalog):
     tshirt, poster = catalog["tshirt"]["id"], catalog["poster"]["id"]
-    assert client.post(CREATE, json=cart((tshirt, 1), ("poster-lookup", 2), (tshirt, 3))).status_code == 200
+    assert cart_client.post(CREATE, json=cart((tshirt, 1), ("poster-lookup", 2), (tshirt, 3))).status_code == 200
     assert sent_lines(standin) == [(tshirt, "4"), (poster, "2")]
     # The poster's lookup key is allowed, so its ID is too; both name one price.
-    assert client.post(CREATE, json=cart(("poster-lookup", 2), (poster, 5))).status_code == 200
+    assert cart_client.post(CREATE, json=cart(("poster-lookup", 2), (poster, 5))).status_code == 200
     assert sent_lines(standin) == [(poster, "7")]
 
 
-def test_merged_lines_over_99_name_the_line_that_went_over(client, standin, catalog):
+def test_merged_lines_over_99_name_the_line_that_went_over(cart_client, standin, catalog):
     before = len(creates(standin))
-    response = client.post(CREATE, json=cart((catalog["tshirt"]["id"], 60), ("poster-lookup", 1),
+    response = cart_client.post(CREATE, json=cart((catalog["tshirt"]["id"], 60), ("poster-lookup", 1),
                                              (catalog["tshirt"]["id"], 40)))
     error(response, 400, "invalid_quantity")
     assert response.json()["error"]["line"] == 3 and "line 1" in response.json()["error"]["message"]
     assert len(creates(standin)) == before  # nothing reached Stripe
 
 
-def test_a_recurring_line_makes_a_subscription_with_the_one_time_lines_on_its_first_invoice(client, standin,
+def test_a_recurring_line_makes_a_subscription_with_the_one_time_lines_on_its_first_invoice(cart_client, standin,
                                                                                             catalog):
-    response = client.post(CREATE, json=cart((catalog["tshirt"]["id"], 2), (catalog["membership"]["id"], 1)))
+    response = cart_client.post(CREATE, json=cart((catalog["tshirt"]["id"], 2), (catalog["membership"]["id"], 1)))
     assert response.status_code == 200, response.text
     assert creates(standin)[-1]["params"]["mode"] == "subscription"
     assert sent_lines(standin) == [(catalog["tshirt"]["id"], "2"), (catalog["membership"]["id"], "1")]
@@ -91,16 +91,16 @@ def test_a_recurring_line_makes_a_subscription_with_the_one_time_lines_on_its_fi
     assert session["amount_total"] == 2 * 1500 + 500
 
 
-def test_two_billing_intervals_are_400_mixed_intervals_naming_the_line(client, catalog):
-    response = client.post(CREATE, json=cart((catalog["membership"]["id"], 1), (catalog["tshirt"]["id"], 1),
+def test_two_billing_intervals_are_400_mixed_intervals_naming_the_line(cart_client, catalog):
+    response = cart_client.post(CREATE, json=cart((catalog["membership"]["id"], 1), (catalog["tshirt"]["id"], 1),
                                              (catalog["yearly"]["id"], 1)))
     error(response, 400, "mixed_intervals")
     assert response.json()["error"]["line"] == 3
     assert "every year" in response.json()["error"]["message"] and "every month" in response.json()["error"]["message"]
 
 
-def test_two_currencies_are_400_mixed_currencies_naming_the_line(client, catalog):
-    response = client.post(CREATE, json=cart((catalog["tshirt"]["id"], 1), (catalog["euro"]["id"], 1)))
+def test_two_currencies_are_400_mixed_currencies_naming_the_line(cart_client, catalog):
+    response = cart_client.post(CREATE, json=cart((catalog["tshirt"]["id"], 1), (catalog["euro"]["id"], 1)))
     error(response, 400, "mixed_currencies")
     assert response.json()["error"]["line"] == 2 and "EUR" in response.json()["error"]["message"]
 
@@ -115,7 +115,7 @@ def test_two_currencies_are_400_mixed_currencies_naming_the_line(client, catalog
     ({"priceId": "@tshirt", "quantity": "2.5"}, "invalid_quantity"),
     ("@tshirt", "invalid_items"),
 ])
-def test_an_error_about_one_line_says_which(client, standin, catalog, line, code):
+def test_an_error_about_one_line_says_which(cart_client, standin, catalog, line, code):
     def named(value: Any) -> Any:
         if isinstance(value, str) and value.startswith("@"):
             return catalog[value[1:]]["id"]
@@ -123,7 +123,7 @@ def test_an_error_about_one_line_says_which(client, standin, catalog, line, code
 
     before = len(creates(standin))
     body = {"items": [{"priceId": catalog["tshirt"]["id"]}, {"priceId": "poster-lookup"}, named(line)]}
-    response = client.post(CREATE, json=body)
+    response = cart_client.post(CREATE, json=body)
     error(response, 400, code)
     assert response.json()["error"]["line"] == 3
     assert response.json()["error"]["message"].startswith("Line 3")
@@ -135,28 +135,28 @@ def test_an_error_about_one_line_says_which(client, standin, catalog, line, code
     {"items": [{"priceId": "poster-lookup"}] * (MAX_LINES + 1)},
     {"items": [{"priceId": "poster-lookup"}], "priceId": "poster-lookup"},
 ])
-def test_items_must_be_a_list_of_1_to_20_lines_without_priceid_beside_it(client, body):
-    response = client.post(CREATE, json=body)
+def test_items_must_be_a_list_of_1_to_20_lines_without_priceid_beside_it(cart_client, body):
+    response = cart_client.post(CREATE, json=body)
     error(response, 400, "invalid_items")
     assert "line" not in response.json()["error"]
 
 
-def test_the_one_price_body_and_its_errors_are_as_before(client, standin, catalog):
-    assert client.post(CREATE, json={"priceId": catalog["tshirt"]["id"], "quantity": 2}).status_code == 200
+def test_the_one_price_body_and_its_errors_are_as_before(cart_client, standin, catalog):
+    assert cart_client.post(CREATE, json={"priceId": catalog["tshirt"]["id"], "quantity": 2}).status_code == 200
     assert sent_lines(standin) == [(catalog["tshirt"]["id"], "2")]
-    response = client.post(CREATE, json={"priceId": catalog["tshirt"]["id"], "quantity": 100})
+    response = cart_client.post(CREATE, json={"priceId": catalog["tshirt"]["id"], "quantity": 100})
     error(response, 400, "invalid_quantity")
     assert "line" not in response.json()["error"]  # no cart, no line
     metadata = creates(standin)[-1]["params"]["metadata"]
     assert list(metadata) == [ITEMS_METADATA_KEY]  # one line fits one key, as before carts
 
 
-def test_the_idempotency_key_covers_the_whole_cart(client, catalog):
+def test_the_idempotency_key_covers_the_whole_cart(cart_client, catalog):
     tshirt = catalog["tshirt"]["id"]
     one = cart((tshirt, 1), ("poster-lookup", 1))
 
     def session(body: dict[str, Any], key: str) -> str:
-        response = client.post(CREATE, json=body, headers={"Idempotency-Key": key})
+        response = cart_client.post(CREATE, json=body, headers={"Idempotency-Key": key})
         assert response.status_code == 200, response.text
         return str(response.json()["id"])
 
@@ -189,9 +189,9 @@ def twenty(standin) -> list[dict[str, Any]]:
     return [standin.add_price(unit_amount=100 + n, product_name=name) for n, name in enumerate(names)]
 
 
-def test_a_20_line_cart_is_recorded_exactly_in_metadata_stripe_accepts(env, dynamo_store, standin, twenty):
-    client = make_client(dict(env, ALLOWED_PRICES="*"), dynamo_store)
-    response = client.post(CREATE, json=cart(*[(p["id"], n + 1) for n, p in enumerate(twenty)]))
+def test_a_20_line_cart_is_recorded_exactly_in_metadata_stripe_accepts(cart_env, dynamo_store, standin, twenty):
+    cart_client = make_client(dict(cart_env, ALLOWED_PRICES="*"), dynamo_store)
+    response = cart_client.post(CREATE, json=cart(*[(p["id"], n + 1) for n, p in enumerate(twenty)]))
     assert response.status_code == 200, response.text
     metadata = standin.sessions[response.json()["id"]]["metadata"]
     assert 2 < len(metadata) <= MAX_ITEMS_KEYS and all(len(v.encode()) <= 500 for v in metadata.values())
@@ -201,32 +201,32 @@ def test_a_20_line_cart_is_recorded_exactly_in_metadata_stripe_accepts(env, dyna
     assert [line["description"] for line in lines] == [standin.products[p["product"]]["name"] for p in twenty]
 
 
-def test_a_20_line_cart_is_known_line_by_line_to_the_webhook_and_the_success_page(env, dynamo_store, standin, twenty,
-                                                                                   hook):
-    client = make_client(dict(env, ALLOWED_PRICES="*"), dynamo_store, hook)
-    session_id = client.post(CREATE, json=cart(*[(p["id"], 2) for p in twenty])).json()["id"]
+def test_a_20_line_cart_is_known_line_by_line_to_the_webhook_and_the_success_page(cart_env, dynamo_store, standin,
+                                                                                   twenty, hook):
+    cart_client = make_client(dict(cart_env, ALLOWED_PRICES="*"), dynamo_store, hook)
+    session_id = cart_client.post(CREATE, json=cart(*[(p["id"], 2) for p in twenty])).json()["id"]
     completed = standin.complete_session(session_id, email="ada@example.com")
     expected = [(p["id"], 2, (100 + n) * 2) for n, p in enumerate(twenty)]
 
     # The webhook: the event carries no line items, only the metadata.
-    body, headers = signed(make_event("checkout.session.completed", completed), env["STRIPE_WEBHOOK_SECRET"])
-    assert client.post("/api/webhook", content=body, headers=headers).json()["outcome"] == "applied"
+    body, headers = signed(make_event("checkout.session.completed", completed), cart_env["STRIPE_WEBHOOK_SECRET"])
+    assert cart_client.post("/api/webhook", content=body, headers=headers).json()["outcome"] == "applied"
     order = dynamo_store.get(order_key(session_id))
     assert [(i["price"], i["quantity"], i["amount_total"]) for i in order["line_items"]] == expected
 
     # The success page: Stripe expands 10 lines of 20; the rest are asked for once.
-    summary = client.get("/api/checkout-session", params={"session_id": session_id}).json()
+    summary = cart_client.get("/api/checkout-session", params={"session_id": session_id}).json()
     assert [(i["quantity"], i["amount_total"]) for i in summary["line_items"]] == [(q, a) for _, q, a in expected]
     line_calls = [r for r in standin.requests if r["path"] == f"/v1/checkout/sessions/{session_id}/line_items"]
     assert len(line_calls) == 1
 
 
-def test_a_20_line_cart_of_cached_prices_costs_one_stripe_call(env, dynamo_store, standin, twenty):
-    client = make_client(dict(env, ALLOWED_PRICES="*"), dynamo_store)
+def test_a_20_line_cart_of_cached_prices_costs_one_stripe_call(cart_env, dynamo_store, standin, twenty):
+    cart_client = make_client(dict(cart_env, ALLOWED_PRICES="*"), dynamo_store)
     body = cart(*[(p["id"], 1) for p in twenty])
-    assert client.post(CREATE, json=body).status_code == 200  # looks the 20 prices up, at once
+    assert cart_client.post(CREATE, json=body).status_code == 200  # looks the 20 prices up, at once
     before = len(standin.requests)
-    assert client.post(CREATE, json=body).status_code == 200
+    assert cart_client.post(CREATE, json=body).status_code == 200
     assert [r["path"] for r in standin.requests[before:]] == ["/v1/checkout/sessions"]
 
 

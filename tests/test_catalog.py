@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def stripe_env(monkeypatch, standin, tmp_path):
+def catalog_env(monkeypatch, standin, tmp_path):
     for name in ("DYNAMODB_TABLE", "SITE_URL", "ALLOWED_PRICES", "STRIPE_WEBHOOK_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("STRIPE_SECRET_KEY", SECRET_KEY)
@@ -248,8 +248,8 @@ def test_render_escapes_every_text_from_the_catalog():
     assert "<script>" not in snippet(catalog.items[0])
 
 
-def test_catalog_render_writes_the_page(stripe_env, capsys):
-    out = stripe_env / "index.html"
+def test_catalog_render_writes_the_page(catalog_env, capsys):
+    out = catalog_env / "index.html"
     assert main(["catalog", "render", str(ROOT / "catalog.example.yml"), "--out", str(out)]) == 0
     assert 'data-price-id="membership"' in out.read_text()
     assert "ALLOWED_PRICES=tshirt,poster,membership" in capsys.readouterr().out
@@ -268,9 +268,9 @@ def test_the_deployed_function_does_not_import_yaml():
 # --- sync, against the Stripe stand-in ---
 
 
-def test_sync_creates_then_changes_nothing_then_replaces_a_changed_price(stripe_env, standin, capsys):
+def test_sync_creates_then_changes_nothing_then_replaces_a_changed_price(catalog_env, standin, capsys):
     suffix = uuid.uuid4().hex[:8]
-    file = write_catalog(stripe_env / "catalog.yml", suffix)
+    file = write_catalog(catalog_env / "catalog.yml", suffix)
     assert main(["catalog", "sync", str(file)]) == 0
     out = capsys.readouterr().out
     assert "Plan (test mode):" in out and f"ALLOWED_PRICES=shirt-{suffix},club-{suffix}" in out
@@ -302,8 +302,8 @@ def test_sync_creates_then_changes_nothing_then_replaces_a_changed_price(stripe_
     assert StripeGateway(Settings.from_env()).find_price(f"shirt-{suffix}")["id"] == new["id"]
 
 
-def test_dry_run_prints_the_plan_and_changes_nothing(stripe_env, standin, capsys):
-    file = write_catalog(stripe_env / "catalog.yml", uuid.uuid4().hex[:8])
+def test_dry_run_prints_the_plan_and_changes_nothing(catalog_env, standin, capsys):
+    file = write_catalog(catalog_env / "catalog.yml", uuid.uuid4().hex[:8])
     since = len(standin.requests)
     assert main(["catalog", "sync", str(file), "--dry-run"]) == 0
     out = capsys.readouterr().out
@@ -312,9 +312,9 @@ def test_dry_run_prints_the_plan_and_changes_nothing(stripe_env, standin, capsys
     assert posts(standin, since) == []
 
 
-def test_archive_replaced_takes_the_old_price_off_sale(stripe_env, standin, capsys):
+def test_archive_replaced_takes_the_old_price_off_sale(catalog_env, standin, capsys):
     suffix = uuid.uuid4().hex[:8]
-    file = write_catalog(stripe_env / "catalog.yml", suffix)
+    file = write_catalog(catalog_env / "catalog.yml", suffix)
     assert main(["catalog", "sync", str(file)]) == 0
     first = next(p for p in standin.prices.values() if p["lookup_key"] == f"club-{suffix}")
     file.write_text(file.read_text().replace("amount: 5\n", "amount: 6\n"))
@@ -323,9 +323,9 @@ def test_archive_replaced_takes_the_old_price_off_sale(stripe_env, standin, caps
     assert standin.prices[first["id"]]["active"] is False
 
 
-def test_a_sync_stopped_by_a_stripe_failure_continues_on_the_next_run(stripe_env, standin, capsys, monkeypatch):
+def test_a_sync_stopped_by_a_stripe_failure_continues_on_the_next_run(catalog_env, standin, capsys, monkeypatch):
     suffix = uuid.uuid4().hex[:8]
-    file = write_catalog(stripe_env / "catalog.yml", suffix)
+    file = write_catalog(catalog_env / "catalog.yml", suffix)
     real = StripeGateway.create_price
     calls = []
 
@@ -346,8 +346,8 @@ def test_a_sync_stopped_by_a_stripe_failure_continues_on_the_next_run(stripe_env
     assert len(owned) == 1  # the product made before the failure was found, not made again
 
 
-def test_an_invalid_catalog_stops_before_stripe_is_asked(stripe_env, standin, capsys):
-    file = stripe_env / "catalog.yml"
+def test_an_invalid_catalog_stops_before_stripe_is_asked(catalog_env, standin, capsys):
+    file = catalog_env / "catalog.yml"
     file.write_text("items:\n  - name: Mug\n    amount: 12.345\n")
     since = len(standin.requests)
     assert main(["catalog", "sync", str(file)]) == 1

@@ -1,4 +1,4 @@
-"""`doctor`: pure checks that say what to fix, and whole runs against the stand-in, DynamoDB and a live site."""
+"""`doctor`: pure checks that say what to fix, and whole runs against the stand-in, DynamoDB and a live doctor_site."""
 
 from __future__ import annotations
 
@@ -83,17 +83,17 @@ def health(status: str = "ok", mode: str = "test", **extra) -> HttpAnswer:
 
 
 def test_the_site_must_answer_and_its_api_be_healthy_in_the_same_mode():
-    site = "https://shop.example.com"
-    assert check_site(site, HttpAnswer(200), health(), "test").status == "ok"
+    doctor_site = "https://shop.example.com"
+    assert check_site(doctor_site, HttpAnswer(200), health(), "test").status == "ok"
     assert check_site(None, None, None, "test").status == "fail"
-    down = check_site(site, Failed("timed out"), None, "test")
+    down = check_site(doctor_site, Failed("timed out"), None, "test")
     assert down.status == "fail" and "does not answer: timed out" in down.message
-    assert check_site(site, HttpAnswer(404), None, "test").message.startswith(f"{site} answers 404")
-    no_api = check_site(site, HttpAnswer(200), HttpAnswer(404), "test")
+    assert check_site(doctor_site, HttpAnswer(404), None, "test").message.startswith(f"{doctor_site} answers 404")
+    no_api = check_site(doctor_site, HttpAnswer(200), HttpAnswer(404), "test")
     assert no_api.status == "warn" and "/api/health does not (HTTP 404)" in no_api.message
-    broken = check_site(site, HttpAnswer(200), health("misconfigured", problems=["SITE_URL is not set"]), "test")
+    broken = check_site(doctor_site, HttpAnswer(200), health("misconfigured", problems=["SITE_URL is not set"]), "test")
     assert broken.status == "fail" and "SITE_URL is not set" in broken.message
-    assert "live mode key" in check_site(site, HttpAnswer(200), health(mode="live"), "test").message
+    assert "live mode key" in check_site(doctor_site, HttpAnswer(200), health(mode="live"), "test").message
 
 
 def test_allowed_prices_must_exist_and_be_active():
@@ -145,7 +145,7 @@ def test_the_report_is_one_line_a_check_and_fails_only_on_a_fail():
 
 
 @pytest.fixture
-def site(standin):
+def doctor_site(standin):
     """The real app serving the pages, on a loopback port: what SITE_URL names."""
     server = LiveServer()
     settings = Settings(stripe_secret_key=KEY, webhook_secrets=(Secret(WEBHOOK_SECRET),), allowed_prices=("*",),
@@ -158,12 +158,12 @@ def site(standin):
 
 
 @pytest.fixture
-def doctor_env(monkeypatch, standin, local_dynamo, site, tmp_path):
+def doctor_env(monkeypatch, standin, local_dynamo, doctor_site, tmp_path):
     table = f"doctor-{uuid.uuid4().hex[:8]}"
     key = f"doc-{uuid.uuid4().hex[:8]}"
     price = standin.add_price(unit_amount=700, lookup_key=key)
     for name, value in {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_API_BASE": standin.url,
-                        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "SITE_URL": site.url,
+                        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "SITE_URL": doctor_site.url,
                         "ALLOWED_PRICES": f"{key},{price['id']}", "DYNAMODB_TABLE": table,
                         "DYNAMODB_ENDPOINT_URL": local_dynamo.url, "AWS_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)
@@ -176,9 +176,9 @@ def lines(out: str) -> dict[str, str]:
     return {rest[:17].strip(): f"{status} {rest[17:].strip()}" for status, rest in rows}
 
 
-def test_a_complete_setup_is_all_good(doctor_env, standin, site, capsys):
+def test_a_complete_setup_is_all_good(doctor_env, standin, doctor_site, capsys):
     doctor_env.create_table()
-    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
+    standin.add_webhook_endpoint(url=f"{doctor_site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     checks = lines(out)
@@ -192,10 +192,10 @@ def test_a_complete_setup_is_all_good(doctor_env, standin, site, capsys):
     assert out.rstrip().endswith("All good.") and len(out.splitlines()) <= 10  # one screen
 
 
-def test_a_broken_setup_names_each_thing_to_fix(doctor_env, standin, site, monkeypatch, capsys):
+def test_a_broken_setup_names_each_thing_to_fix(doctor_env, standin, doctor_site, monkeypatch, capsys):
     price = standin.add_price(unit_amount=900, lookup_key=f"old-{uuid.uuid4().hex[:8]}", active=False)
     monkeypatch.setenv("ALLOWED_PRICES", f"{price['lookup_key']},price_doesnotexist")
-    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=["checkout.session.completed"])
+    standin.add_webhook_endpoint(url=f"{doctor_site.url}/api/webhook", enabled_events=["checkout.session.completed"])
     assert main(["doctor"]) == 1  # no table either
     checks = lines(capsys.readouterr().out)
     assert checks["DynamoDB table"].startswith(f"fail table {doctor_env.table} does not exist: run `python -m shared")
@@ -233,10 +233,10 @@ def test_a_malformed_setting_is_the_one_thing_reported(monkeypatch, tmp_path, ca
     assert out.startswith("fail  settings") and "STRIPE_SECRET_KEY" in out and "pk_test_publishable0123" not in out
 
 
-def test_checkout_options_that_stripe_would_refuse_are_named(doctor_env, standin, site, monkeypatch, tmp_path,
+def test_checkout_options_that_stripe_would_refuse_are_named(doctor_env, standin, doctor_site, monkeypatch, tmp_path,
                                                             capsys):
     doctor_env.create_table()
-    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
+    standin.add_webhook_endpoint(url=f"{doctor_site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
     (tmp_path / "shop.toml").write_text('allow_promotion_codes = "yes"\n')
     monkeypatch.setenv("CHECKOUT_CONFIG", str(tmp_path / "shop.toml"))
     assert main(["doctor"]) == 1
@@ -245,10 +245,10 @@ def test_checkout_options_that_stripe_would_refuse_are_named(doctor_env, standin
         "checkout answers 500 until it is fixed")
 
 
-def test_shipping_rates_must_cover_the_currency_of_every_allowed_price(doctor_env, standin, site, monkeypatch,
+def test_shipping_rates_must_cover_the_currency_of_every_allowed_price(doctor_env, standin, doctor_site, monkeypatch,
                                                                        capsys):
     doctor_env.create_table()
-    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
+    standin.add_webhook_endpoint(url=f"{doctor_site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
     euro = standin.add_price(unit_amount=900, currency="eur")
     monkeypatch.setenv("ALLOWED_PRICES", euro["id"])  # with the repository's checkout.toml: rates in USD only
     assert main(["doctor"]) == 1
@@ -256,9 +256,9 @@ def test_shipping_rates_must_cover_the_currency_of_every_allowed_price(doctor_en
         "fail checkout.toml: shipping_options[0].shipping_rate_data.fixed_amount has no amount in EUR")
 
 
-def test_a_hook_that_does_not_import_is_named(doctor_env, standin, site, monkeypatch, capsys):
+def test_a_hook_that_does_not_import_is_named(doctor_env, standin, doctor_site, monkeypatch, capsys):
     doctor_env.create_table()
-    standin.add_webhook_endpoint(url=f"{site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
+    standin.add_webhook_endpoint(url=f"{doctor_site.url}/api/webhook", enabled_events=list(HANDLED_TYPES))
     monkeypatch.setenv("FULFILLMENT_HOOK", "tests.no_such_module:grant")
     assert main(["doctor"]) == 1
     checks = lines(capsys.readouterr().out)

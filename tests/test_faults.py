@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def env(api_env, catalog):
+def faults_env(api_env, catalog):
     return dict(api_env, STRIPE_TIMEOUT="0.5", ALLOWED_PRICES=catalog["tshirt"]["id"], RATE_LIMIT="off")
 
 
@@ -31,8 +31,8 @@ def deliver(client, event):
     return client.post("/api/webhook", content=body, headers=headers)
 
 
-def test_dynamodb_throttling_answers_503_then_retries_record_once(env, local_dynamo, dynamo_store, hook):
-    client = make_client(env, dynamo_store, hook)
+def test_dynamodb_throttling_answers_503_then_retries_record_once(faults_env, local_dynamo, dynamo_store, hook):
+    client = make_client(faults_env, dynamo_store, hook)
     session = make_session()
     event = make_event("checkout.session.completed", session)
     local_dynamo.fail_next(3)  # more than botocore's own three attempts absorb
@@ -45,11 +45,11 @@ def test_dynamodb_throttling_answers_503_then_retries_record_once(env, local_dyn
 
 
 @pytest.mark.parametrize("offset", range(0, 14))
-def test_throttling_at_any_step_of_an_event_loses_nothing_and_fulfils_once(env, local_dynamo, dynamo_store, hook,
+def test_throttling_at_any_step_of_an_event_loses_nothing_and_fulfils_once(faults_env, local_dynamo, dynamo_store, hook,
                                                                          offset):
     """Throttle from the `offset`-th DynamoDB request of a delivery on: whatever step that hits, the
     delivery fails or succeeds cleanly, and Stripe's later retries leave one order, fulfilled once."""
-    client = make_client(env, dynamo_store, hook)
+    client = make_client(faults_env, dynamo_store, hook)
     session = make_session()
     event = make_event("checkout.session.completed", session)
     local_dynamo.fail_next(3, after=offset)
@@ -64,8 +64,8 @@ def test_throttling_at_any_step_of_an_event_loses_nothing_and_fulfils_once(env, 
     assert hook.calls == [session["id"]]
 
 
-def test_stripe_5xx_answers_502_and_a_retried_click_makes_one_session(env, dynamo_store, standin, catalog):
-    client = make_client(env, dynamo_store)
+def test_stripe_5xx_answers_502_and_a_retried_click_makes_one_session(faults_env, dynamo_store, standin, catalog):
+    client = make_client(faults_env, dynamo_store)
     body, key = {"priceId": catalog["tshirt"]["id"]}, {"Idempotency-Key": "retry-me"}
     standin.fail_next(1, status=503)
     error(client.post("/api/create-checkout-session", json=body, headers=key), 502, "stripe_error")
@@ -74,9 +74,9 @@ def test_stripe_5xx_answers_502_and_a_retried_click_makes_one_session(env, dynam
     assert first.status_code == again.status_code == 200 and first.json()["id"] == again.json()["id"]
 
 
-def test_slow_stripe_answers_502_within_the_timeout_and_the_retry_reuses_the_session(env, dynamo_store, standin,
+def test_slow_stripe_answers_502_within_the_timeout_and_the_retry_reuses_the_session(faults_env, dynamo_store, standin,
                                                                                      catalog):
-    client = make_client(env, dynamo_store)
+    client = make_client(faults_env, dynamo_store)
     body, key = {"priceId": catalog["tshirt"]["id"], "quantity": 4}, {"Idempotency-Key": "slow-click"}
     client.post("/api/create-checkout-session", json=body)  # warm the price cache: time only the create call
     before = len(standin.sessions)

@@ -41,7 +41,7 @@ def notices() -> RecordingNotices:
 
 
 @pytest.fixture
-def fulfiller(hook, notices) -> Fulfiller:
+def notifying_fulfiller(hook, notices) -> Fulfiller:
     return Fulfiller([hook], notify=notices, lease_seconds=60)
 
 
@@ -55,7 +55,7 @@ def events(*pairs: tuple[str, dict[str, Any]], start: int | None = None) -> list
     return [make_event(kind, obj, created=base + i) for i, (kind, obj) in enumerate(pairs)]
 
 
-def deliver(store: Any, fulfiller: Fulfiller, batch: list[dict[str, Any]], *, seed: int,
+def deliver(store: Any, notifying_fulfiller: Fulfiller, batch: list[dict[str, Any]], *, seed: int,
             concurrent: bool = False) -> None:
     """Every event once or twice, shuffled; like Stripe, retry whatever did not get a 2xx."""
     rng = random.Random(seed)
@@ -65,7 +65,7 @@ def deliver(store: Any, fulfiller: Fulfiller, batch: list[dict[str, Any]], *, se
     def one(event: dict[str, Any]) -> None:
         for _ in range(400):
             try:
-                process(event, store, fulfiller)
+                process(event, store, notifying_fulfiller)
                 return
             except DomainError:  # in progress, busy: Stripe retries
                 time.sleep(0.005)
@@ -99,13 +99,13 @@ def subscription_purchase(shape: str) -> tuple[str, str, str, str, list[tuple[st
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_a_refunded_subscription_purchase_ends_refunded(store, fulfiller, hook, shape):
+def test_a_refunded_subscription_purchase_ends_refunded(store, notifying_fulfiller, hook, shape):
     for seed in range(4):
         session_id, invoice, _, pi, pairs = subscription_purchase(shape)
         refund = make_refund(pi, amount=500)
         charge = make_charge(pi, amount=500, amount_refunded=500, invoice=invoice if shape == "acacia" else None)
         pairs += [("charge.refunded", charge)] + ([("refund.created", refund)] if shape == "basil" else [])
-        deliver(store, fulfiller, events(*pairs), seed=seed)
+        deliver(store, notifying_fulfiller, events(*pairs), seed=seed)
         order = store.get(order_key(session_id))
         assert order["status"] == "refunded", (seed, order["status"])
         assert order["refund"]["amount_refunded"] == 500  # one refund, told twice in basil, counted once
@@ -113,14 +113,14 @@ def test_a_refunded_subscription_purchase_ends_refunded(store, fulfiller, hook, 
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_a_disputed_subscription_purchase_ends_disputed_then_lost(store, fulfiller, hook, notices, shape):
+def test_a_disputed_subscription_purchase_ends_disputed_then_lost(store, notifying_fulfiller, hook, notices, shape):
     for seed in range(3):
         session_id, _, _, pi, pairs = subscription_purchase(shape)
-        deliver(store, fulfiller, events(*pairs, ("charge.dispute.created", make_dispute(pi, amount=500))),
+        deliver(store, notifying_fulfiller, events(*pairs, ("charge.dispute.created", make_dispute(pi, amount=500))),
                 seed=seed, concurrent=seed == 2)
         assert store.get(order_key(session_id))["status"] == "disputed"
         lost = events(("charge.dispute.closed", make_dispute(pi, status="lost", amount=500)), start=int(time.time()))
-        deliver(store, fulfiller, lost, seed=seed)
+        deliver(store, notifying_fulfiller, lost, seed=seed)
         order = store.get(order_key(session_id))
         assert order["status"] == "dispute_lost" and order["dispute"]["amount"] == 500
         told = [n for n in notices.notices if n["kind"] == "dispute_lost" and n["order"]["session_id"] == session_id]
@@ -128,7 +128,7 @@ def test_a_disputed_subscription_purchase_ends_disputed_then_lost(store, fulfill
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_a_renewal_refund_reaches_the_subscriptions_invoice_record(store, fulfiller, hook, shape):
+def test_a_renewal_refund_reaches_the_subscriptions_invoice_record(store, notifying_fulfiller, hook, shape):
     for seed in range(3):
         session_id, _, sub, _, first = subscription_purchase(shape)
         renewal, pi = new("in"), new("pi")
@@ -138,7 +138,7 @@ def test_a_renewal_refund_reaches_the_subscriptions_invoice_record(store, fulfil
         pairs += [("refund.created", make_refund(pi, amount=200, status="pending")),
                   ("refund.updated", make_refund(pi, amount=200, status="succeeded"))]
         pairs[-1][1]["id"] = pairs[-2][1]["id"]  # the same refund, pending then succeeded
-        deliver(store, fulfiller, events(*pairs), seed=seed, concurrent=seed == 2)
+        deliver(store, notifying_fulfiller, events(*pairs), seed=seed, concurrent=seed == 2)
         record = store.get(invoice_key(renewal))
         assert record["status"] == "partially_refunded" and record["subscription_id"] == sub
         assert record["refund"] == {"amount_refunded": 200, "amount": 500, "currency": "usd"}
@@ -147,24 +147,24 @@ def test_a_renewal_refund_reaches_the_subscriptions_invoice_record(store, fulfil
         assert store.get(subscription_key(sub))["latest_invoice"]["status"] == "paid"
 
 
-def test_a_renewal_refunded_before_its_invoice_is_known_waits_then_lands(store, fulfiller):
+def test_a_renewal_refunded_before_its_invoice_is_known_waits_then_lands(store, notifying_fulfiller):
     sub, renewal, pi = new("sub"), new("in"), new("pi")
     refund = events(("refund.created", make_refund(pi, amount=500)), start=int(time.time()) - 100)
-    deliver(store, fulfiller, refund, seed=1)
+    deliver(store, notifying_fulfiller, refund, seed=1)
     assert store.get(invoice_key(renewal)) is None  # parked under the payment intent
-    deliver(store, fulfiller, events(("invoice.paid", make_invoice(renewal, sub)),
+    deliver(store, notifying_fulfiller, events(("invoice.paid", make_invoice(renewal, sub)),
                                      ("invoice_payment.paid", make_invoice_payment(renewal, pi))), seed=1)
     assert store.get(invoice_key(renewal))["status"] == "refunded"
 
 
-def test_a_first_invoice_refunded_before_its_session_arrives_moves_to_the_order(store, fulfiller, hook):
+def test_a_first_invoice_refunded_before_its_session_arrives_moves_to_the_order(store, notifying_fulfiller, hook):
     # The subscription's first invoice is refunded while `checkout.session.completed` is still being
     # retried: the invoice record holds the refund, then hands it to the order.
     session_id, invoice, _, pi, pairs = subscription_purchase("basil")
     session, rest = pairs[0], pairs[1:]
-    deliver(store, fulfiller, events(*rest, ("refund.created", make_refund(pi, amount=500))), seed=3)
+    deliver(store, notifying_fulfiller, events(*rest, ("refund.created", make_refund(pi, amount=500))), seed=3)
     assert store.get(invoice_key(invoice))["status"] == "refunded"
-    deliver(store, fulfiller, events(session), seed=3)
+    deliver(store, notifying_fulfiller, events(session), seed=3)
     assert store.get(order_key(session_id))["status"] == "refunded"
     record = store.get(invoice_key(invoice))
     assert record["status"] == "on_order" and record["refund"] is None and record["session_id"] == session_id
@@ -177,7 +177,8 @@ def test_a_first_invoice_refunded_before_its_session_arrives_moves_to_the_order(
     ("lost", True, "dispute_lost", 0, 0),  # never fulfilled: nothing to take back
     ("lost", False, "dispute_lost", 1, 1),  # fulfilled, then lost: the seller is told once
 ])
-def test_dispute_outcomes_before_and_after_fulfilment(store, fulfiller, hook, notices, outcome, before_fulfilment,
+def test_dispute_outcomes_before_and_after_fulfilment(store, notifying_fulfiller, hook, notices, outcome,
+                                                      before_fulfilment,
                                                       status, fulfilments, told):
     pi = new("pi")
     session = make_session(payment_intent=pi)
@@ -186,14 +187,14 @@ def test_dispute_outcomes_before_and_after_fulfilment(store, fulfiller, hook, no
     opened = events(("charge.dispute.created", make_dispute(pi)), start=now - 400)
     closed = events(("charge.dispute.closed", make_dispute(pi, status=outcome)), start=now - 300)
     if before_fulfilment:
-        deliver(store, fulfiller, opened, seed=1)
-        deliver(store, fulfiller, completed, seed=2)
+        deliver(store, notifying_fulfiller, opened, seed=1)
+        deliver(store, notifying_fulfiller, completed, seed=2)
         assert store.get(order_key(session["id"]))["status"] == "disputed"
         assert hook.calls == []  # held back
-        deliver(store, fulfiller, closed, seed=3)
+        deliver(store, notifying_fulfiller, closed, seed=3)
     else:
-        deliver(store, fulfiller, completed, seed=1)
-        deliver(store, fulfiller, opened + closed, seed=2)
+        deliver(store, notifying_fulfiller, completed, seed=1)
+        deliver(store, notifying_fulfiller, opened + closed, seed=2)
     order = store.get(order_key(session["id"]))
     assert order["status"] == status and order["dispute"]["outcome"] == outcome
     assert hook.calls.count(session["id"]) == fulfilments
@@ -218,13 +219,13 @@ def test_a_lost_dispute_notice_that_fails_is_retried_and_told_once(store, hook):
     assert working.kinds() == ["dispute_lost"]
 
 
-def test_a_failed_refund_returns_the_order_to_paid_in_any_order(store, fulfiller, hook):
+def test_a_failed_refund_returns_the_order_to_paid_in_any_order(store, notifying_fulfiller, hook):
     for seed in range(4):
         pi = new("pi")
         session = make_session(payment_intent=pi)
         refund = make_refund(pi, amount=3000, status="pending")
         failed = dict(refund, status="failed", failure_reason="expired_or_canceled_card")
-        deliver(store, fulfiller, events(("checkout.session.completed", session), ("refund.created", refund),
+        deliver(store, notifying_fulfiller, events(("checkout.session.completed", session), ("refund.created", refund),
                                          ("charge.refunded", make_charge(pi)), ("charge.refund.updated", failed),
                                          ("refund.failed", failed)), seed=seed, concurrent=seed == 3)
         order = store.get(order_key(session["id"]))
@@ -233,12 +234,12 @@ def test_a_failed_refund_returns_the_order_to_paid_in_any_order(store, fulfiller
         assert hook.calls.count(session["id"]) == 1
 
 
-def test_an_early_fraud_warning_is_recorded_on_its_order_before_or_after_completion(store, fulfiller):
+def test_an_early_fraud_warning_is_recorded_on_its_order_before_or_after_completion(store, notifying_fulfiller):
     for seed in range(2):
         pi = new("pi")
         session = make_session(payment_intent=pi)
         warning = make_fraud_warning(pi)
-        deliver(store, fulfiller, events(("checkout.session.completed", session),
+        deliver(store, notifying_fulfiller, events(("checkout.session.completed", session),
                                          ("radar.early_fraud_warning.created", warning)), seed=seed)
         order = store.get(order_key(session["id"]))
         assert order["status"] == "paid" and warning["id"] in order["fraud_warnings"]
@@ -246,11 +247,12 @@ def test_an_early_fraud_warning_is_recorded_on_its_order_before_or_after_complet
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_payment_action_required_is_recorded_and_told_once_with_the_invoice_page(store, fulfiller, notices, shape):
+def test_payment_action_required_is_recorded_and_told_once_with_the_invoice_page(store, notifying_fulfiller,
+                                                                                 notices, shape):
     sub, invoice = new("sub"), new("in")
     event = make_event("invoice.payment_action_required", make_invoice(invoice, sub, shape=shape, status="open"))
     for _ in range(3):
-        process(event, store, fulfiller)
+        process(event, store, notifying_fulfiller)
     record = store.get(subscription_key(sub))
     assert record["notices"]["payment_action_required"]["invoice"] == invoice
     [told] = notices.notices
@@ -277,21 +279,22 @@ def test_trial_will_end_is_told_once_and_a_failing_hook_is_retried(store, hook):
 def test_hooks_without_on_notice_are_only_ever_called_with_paid_orders(store, hook):
     pi = new("pi")
     session = make_session(payment_intent=pi)
-    fulfiller = Fulfiller([hook])  # no notice hook: as every hook written before notices existed
+    notifying_fulfiller = Fulfiller([hook])  # no notice hook: as every hook written before notices existed
     for kind, obj in [("checkout.session.completed", session), ("charge.dispute.created", make_dispute(pi)),
                       ("charge.dispute.closed", make_dispute(pi, status="lost"))]:
-        process(make_event(kind, obj), store, fulfiller)
-    process(make_event("invoice.payment_action_required", make_invoice(new("in"), new("sub"))), store, fulfiller)
+        process(make_event(kind, obj), store, notifying_fulfiller)
+    process(make_event("invoice.payment_action_required", make_invoice(new("in"), new("sub"))), store,
+            notifying_fulfiller)
     assert store.get(order_key(session["id"]))["status"] == "dispute_lost"
     assert hook.calls == [session["id"]]
 
 
-def test_a_presentment_currency_purchase_keeps_what_the_buyer_paid(store, fulfiller):
+def test_a_presentment_currency_purchase_keeps_what_the_buyer_paid(store, notifying_fulfiller):
     basil = make_session(presentment_details={"presentment_amount": 2790, "presentment_currency": "eur"})
     acacia = make_session(amount_total=2790, currency="eur", currency_conversion={
         "amount_total": 3000, "amount_subtotal": 3000, "fx_rate": "0.93", "source_currency": "usd"})
     for session in (basil, acacia):
-        process(make_event("checkout.session.completed", session), store, fulfiller)
+        process(make_event("checkout.session.completed", session), store, notifying_fulfiller)
         order = store.get(order_key(session["id"]))
         assert (order["amount_total"], order["currency"]) == (3000, "usd")
         assert order["presentment"] == {"amount": 2790, "currency": "eur"}
@@ -303,12 +306,12 @@ def test_the_hook_modules_on_notice_is_found_and_told_of_a_lost_dispute(monkeypa
 
     monkeypatch.setattr(hooks, "granted", [])
     monkeypatch.setattr(hooks, "told", [])
-    fulfiller = Fulfiller.from_settings(Settings(fulfillment_hook="tests.hooks:grant_access"))
-    assert fulfiller.notify is hooks.on_notice
+    notifying_fulfiller = Fulfiller.from_settings(Settings(fulfillment_hook="tests.hooks:grant_access"))
+    assert notifying_fulfiller.notify is hooks.on_notice
     store, pi = MemoryStore(), new("pi")
     session = make_session(payment_intent=pi)
-    process(make_event("checkout.session.completed", session), store, fulfiller)
-    process(make_event("charge.dispute.closed", make_dispute(pi, status="lost")), store, fulfiller)
+    process(make_event("checkout.session.completed", session), store, notifying_fulfiller)
+    process(make_event("charge.dispute.closed", make_dispute(pi, status="lost")), store, notifying_fulfiller)
     assert hooks.granted == [session["id"]]  # the fulfilment hook: paid orders only
     assert [(n["kind"], n["order"]["session_id"]) for n in hooks.told] == [("dispute_lost", session["id"])]
 

@@ -267,7 +267,7 @@ def test_every_kind_of_error_has_a_status():
 # --- real responses against the spec ---------------------------------------------------------------
 
 @pytest.fixture
-def env(api_env):
+def spec_env(api_env):
     return dict(api_env, RATE_LIMIT="off")
 
 
@@ -296,8 +296,8 @@ class World:
 
 
 @pytest.fixture
-def world(env, dynamo_store, standin, catalog) -> World:
-    return World(env, dynamo_store, standin, catalog)
+def world(spec_env, dynamo_store, standin, catalog) -> World:
+    return World(spec_env, dynamo_store, standin, catalog)
 
 
 CREATE, SUMMARY = "/api/create-checkout-session", "/api/checkout-session"

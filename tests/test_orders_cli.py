@@ -28,7 +28,7 @@ DAY = 86400
 
 
 @pytest.fixture
-def table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
+def orders_table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
     name = f"orders-{uuid.uuid4().hex[:8]}"
     for key, value in {"DYNAMODB_ENDPOINT_URL": local_dynamo.url, "DYNAMODB_TABLE": name, "AWS_REGION": "us-east-1",
                        "STRIPE_SECRET_KEY": SECRET_KEY, "ALLOWED_PRICES": "*",
@@ -60,9 +60,9 @@ def the_sale(created: int, **options: Any) -> dict[str, Any]:
     return session
 
 
-def test_show_prints_the_whole_order(table, capsys):
+def test_show_prints_the_whole_order(orders_table, capsys):
     session = make_sale_session(expanded=True)
-    record(table, session, expanded=True)
+    record(orders_table, session, expanded=True)
     code, out = run(capsys, "orders", "show", session["id"])
     assert code == 0
     for expected in ("paid, fulfilled", "Customer: Ada Lovelace, buyer@example.com, +353 1 555 0100",
@@ -77,25 +77,25 @@ def test_show_prints_the_whole_order(table, capsys):
     assert json.loads(out)["sale"]["amount_total"] == 5886
 
 
-def test_show_of_an_unknown_order_says_so(table, capsys):
+def test_show_of_an_unknown_order_says_so(orders_table, capsys):
     assert main(["orders", "show", "cs_test_nothing_here"]) == 1
     assert "no order for cs_test_nothing_here" in capsys.readouterr().err
 
 
-def test_the_list_still_works_beside_show_and_export(table, capsys):
-    record(table, make_sale_session())
+def test_the_list_still_works_beside_show_and_export(orders_table, capsys):
+    record(orders_table, make_sale_session())
     code, out = run(capsys, "orders", "--status", "paid")
     assert code == 0 and "58.86 USD" in out and "buyer@example.com" in out
 
 
-def test_export_rows_agree_with_the_orders_to_the_cent_in_csv_and_jsonl(table, capsys):
+def test_export_rows_agree_with_the_orders_to_the_cent_in_csv_and_jsonl(orders_table, capsys):
     now = int(time.time())
     orders = [
-        record(table, the_sale(now - 300, expanded=True), expanded=True),
-        record(table, the_sale(now - 200, tax_included=True, lines=(("price_mug", "Mug", 1250, 3),))),
-        record(table, the_sale(now - 100, currency="jpy", shipping=0, percent_off=0,
+        record(orders_table, the_sale(now - 300, expanded=True), expanded=True),
+        record(orders_table, the_sale(now - 200, tax_included=True, lines=(("price_mug", "Mug", 1250, 3),))),
+        record(orders_table, the_sale(now - 100, currency="jpy", shipping=0, percent_off=0,
                                lines=(("price_tenugui", "Tenugui", 1200, 1), ("price_fan", "Fan", 800, 2)))),
-        record(table, make_session(amount_total=3000)),
+        record(orders_table, make_session(amount_total=3000)),
     ]
     code, text = run(capsys, "orders", "export", "--format", "csv")
     assert code == 0
@@ -146,11 +146,11 @@ def test_export_rows_agree_with_the_orders_to_the_cent_in_csv_and_jsonl(table, c
     assert table_rows[by_order[orders[1]["session_id"]][0]]["order_total"] == "38.75"
 
 
-def test_export_takes_a_window_and_a_status(table, capsys):
+def test_export_takes_a_window_and_a_status(orders_table, capsys):
     now = int(time.time())
-    old = record(table, the_sale(now - 40 * DAY))
-    recent = record(table, the_sale(now - DAY))
-    unpaid = record(table, {**the_sale(now - 60), "payment_status": "unpaid"})
+    old = record(orders_table, the_sale(now - 40 * DAY))
+    recent = record(orders_table, the_sale(now - DAY))
+    unpaid = record(orders_table, {**the_sale(now - 60), "payment_status": "unpaid"})
     _, text = run(capsys, "orders", "export", "--since", "30d", "--format", "jsonl")
     assert {json.loads(line)["order_id"] for line in text.splitlines()} == {recent["session_id"],
                                                                             unpaid["session_id"]}

@@ -50,23 +50,16 @@ LAMBDA_SHAPES = ("function_url", "http_api_v2", "rest_api_v1")
 
 
 @pytest.fixture(scope="module")
-def stripe_standin():
-    standin = pytest.importorskip("shared.demo.standin").StripeStandIn().start()
-    yield standin
-    standin.stop()
+def price(standin) -> str:
+    return standin.add_price(unit_amount=1500, currency="usd", product_name="Café T-shirt ☕")["id"]
 
 
 @pytest.fixture(scope="module")
-def price(stripe_standin) -> str:
-    return stripe_standin.add_price(unit_amount=1500, currency="usd", product_name="Café T-shirt ☕")["id"]
-
-
-@pytest.fixture(scope="module")
-def environment(local_dynamo, stripe_standin, price) -> dict[str, str]:
+def environment(local_dynamo, standin, price) -> dict[str, str]:
     table = f"platforms-{uuid.uuid4().hex[:8]}"
     DynamoStore(table, endpoint_url=local_dynamo.url, region="us-east-1").create_table()
     return {
-        "STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": stripe_standin.url,
+        "STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": standin.url,
         "STRIPE_TIMEOUT": "2", "SITE_URL": SITE, "ALLOWED_PRICES": price, "DYNAMODB_TABLE": table,
         "DYNAMODB_ENDPOINT_URL": local_dynamo.url, "AWS_REGION": "us-east-1",
         "RATE_LIMIT": "off",  # every request here comes from one address; the limiter has tests of its own

@@ -6,32 +6,26 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.apiclient import make_client
 from tests.test_browser import browser, demo_prices, new_page, site  # noqa: F401 (fixtures)
 
 EUROS = {"presentment_amount": 2790, "presentment_currency": "eur"}
 
 
-@pytest.fixture
-def client(api_env, dynamo_store, hook):
-    return make_client(api_env, dynamo_store, hook)
-
-
-def test_the_success_page_data_says_what_the_buyer_paid_in_their_currency(client, standin, catalog):
-    session_id = client.post("/api/create-checkout-session",
+def test_the_success_page_data_says_what_the_buyer_paid_in_their_currency(api_client, standin, catalog):
+    session_id = api_client.post("/api/create-checkout-session",
                              json={"priceId": catalog["tshirt"]["id"], "quantity": 2}).json()["id"]
     standin.complete_session(session_id, payment_status="paid", email="eu@example.com")
     standin.sessions[session_id]["presentment_details"] = EUROS
-    body = client.get("/api/checkout-session", params={"session_id": session_id}).json()
+    body = api_client.get("/api/checkout-session", params={"session_id": session_id}).json()
     assert (body["amount_total"], body["currency"]) == (3000, "usd")
     assert (body["presentment_amount"], body["presentment_currency"]) == (2790, "eur")
     assert body["order_status"] == "paid"
 
 
-def test_a_buyer_paying_in_the_sellers_currency_sees_no_second_amount(client, standin, catalog):
-    session_id = client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).json()["id"]
+def test_a_buyer_paying_in_the_sellers_currency_sees_no_second_amount(api_client, standin, catalog):
+    session_id = api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).json()["id"]
     standin.complete_session(session_id, payment_status="paid")
-    body = client.get("/api/checkout-session", params={"session_id": session_id}).json()
+    body = api_client.get("/api/checkout-session", params={"session_id": session_id}).json()
     assert body["presentment_amount"] is None and body["presentment_currency"] is None
 
 

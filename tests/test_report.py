@@ -228,7 +228,7 @@ def test_sparklines_scale_to_the_largest_and_squeeze_long_series():
 
 
 @pytest.fixture
-def table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
+def report_table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
     name = f"report-{uuid.uuid4().hex[:8]}"
     for key, value in {"DYNAMODB_ENDPOINT_URL": local_dynamo.url, "DYNAMODB_TABLE": name,
                        "AWS_REGION": "us-east-1"}.items():
@@ -240,7 +240,7 @@ def table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
     return store
 
 
-def test_report_json_is_the_documented_shape(table, capsys):
+def test_report_json_is_the_documented_shape(report_table, capsys):
     assert main(["report", "--since", "90d", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["schema"] == SCHEMA == "static-checkout.report/1"
@@ -263,7 +263,7 @@ def test_report_json_is_the_documented_shape(table, capsys):
     assert all(isinstance(v, int) for v in (usd["gross"], usd["net"], subs["mrr"]["usd"]))  # minor units
 
 
-def test_report_in_the_terminal_has_aligned_tables_sparklines_and_definitions(table, capsys):
+def test_report_in_the_terminal_has_aligned_tables_sparklines_and_definitions(report_table, capsys):
     assert main(["report", "--since", "30d"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Sales report: orders created ") and "by day" in out
@@ -278,13 +278,13 @@ def test_report_in_the_terminal_has_aligned_tables_sparklines_and_definitions(ta
     assert usd.index("85.00 USD") + len("85.00 USD") == header.index("gross") + len("gross")  # right-aligned
 
 
-def test_report_refuses_a_malformed_currency(table, capsys):
+def test_report_refuses_a_malformed_currency(report_table, capsys):
     with pytest.raises(SystemExit):
         main(["report", "--currency", "dollars"])
     assert "three-letter currency code" in capsys.readouterr().err
 
 
-def test_report_html_is_one_file_that_loads_nothing(table, tmp_path, capsys):
+def test_report_html_is_one_file_that_loads_nothing(report_table, tmp_path, capsys):
     out = tmp_path / "report.html"
     assert main(["report", "--html", str(out)]) == 0
     assert f"Wrote {out}." in capsys.readouterr().out
@@ -295,7 +295,7 @@ def test_report_html_is_one_file_that_loads_nothing(table, tmp_path, capsys):
 
 
 @pytest.mark.browser
-def test_report_html_in_chromium_shows_its_charts_and_sends_no_request(table, tmp_path):
+def test_report_html_in_chromium_shows_its_charts_and_sends_no_request(report_table, tmp_path):
     from tests.test_browser import ARGS, CHROMIUM
 
     if not os.path.exists(CHROMIUM):

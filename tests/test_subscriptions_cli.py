@@ -14,14 +14,14 @@ from tests.conftest import SECRET_KEY
 
 
 @pytest.fixture
-def stripe_env(monkeypatch, standin, tmp_path):
+def subscriptions_env(monkeypatch, standin, tmp_path):
     monkeypatch.setenv("STRIPE_SECRET_KEY", SECRET_KEY)
     monkeypatch.setenv("STRIPE_API_BASE", standin.url)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
 @pytest.fixture
-def subscription(standin, stripe_env) -> dict:
+def subscription(standin, subscriptions_env) -> dict:
     key = f"club-{uuid.uuid4().hex[:8]}"
     price = standin.add_price(unit_amount=500, recurring={"interval": "month"}, lookup_key=key, product_name="Club")
     customer = standin.add_customer(email=f"{key}@example.com")
@@ -92,7 +92,7 @@ def test_cancel_now_ends_it_and_it_cannot_be_resumed(subscription, standin, caps
 
 @pytest.mark.parametrize("command", [["cancel", "sub_doesnotexist"], ["cancel", "sub_doesnotexist", "--at-period-end"],
                                      ["resume", "sub_doesnotexist"]])
-def test_an_unknown_subscription_is_named_in_a_clear_error(stripe_env, capsys, command):
+def test_an_unknown_subscription_is_named_in_a_clear_error(subscriptions_env, capsys, command):
     assert main(["subscriptions", *command]) == 1
     assert "subscriptions: Stripe has no subscription sub_doesnotexist" in capsys.readouterr().err
 

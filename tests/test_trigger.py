@@ -29,7 +29,7 @@ def live():
 
 
 @pytest.fixture
-def cli_env(monkeypatch, tmp_path):
+def trigger_env(monkeypatch, tmp_path):
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -51,14 +51,14 @@ def test_each_sample_is_an_event_our_handler_acts_on(event_type):
 
 
 @pytest.mark.parametrize("event_type", HANDLED_TYPES)
-def test_trigger_delivers_each_type_signed_and_the_app_applies_it(live, cli_env, capsys, event_type):
+def test_trigger_delivers_each_type_signed_and_the_app_applies_it(live, trigger_env, capsys, event_type):
     assert main(["trigger", event_type, "--to", live.webhook]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"Sending {event_type} evt_")
     assert answer(out) == {"status": 200, "received": True, "outcome": "applied"}
 
 
-def test_a_triggered_completed_checkout_is_recorded_and_fulfilled_once(live, cli_env, capsys):
+def test_a_triggered_completed_checkout_is_recorded_and_fulfilled_once(live, trigger_env, capsys):
     assert main(["trigger", "checkout.session.completed", "--to", live.webhook,
                  "-o", "customer_details.email=seller@example.com"]) == 0
     session_id = capsys.readouterr().out.split("(", 1)[1].split(",", 1)[0]
@@ -67,7 +67,7 @@ def test_a_triggered_completed_checkout_is_recorded_and_fulfilled_once(live, cli
     assert live.hook.calls.count(session_id) == 1
 
 
-def test_a_refund_can_name_the_payment_of_an_earlier_trigger(live, cli_env, capsys):
+def test_a_refund_can_name_the_payment_of_an_earlier_trigger(live, trigger_env, capsys):
     assert main(["trigger", "checkout.session.completed", "--to", live.webhook]) == 0
     out = capsys.readouterr().out
     session_id = out.split("(", 1)[1].split(",", 1)[0]
@@ -77,13 +77,13 @@ def test_a_refund_can_name_the_payment_of_an_earlier_trigger(live, cli_env, caps
     assert live.store.get(f"ORDER#{session_id}")["status"] == "refunded"
 
 
-def test_a_wrong_secret_is_refused_by_the_endpoint_and_fails_the_command(live, cli_env, capsys):
+def test_a_wrong_secret_is_refused_by_the_endpoint_and_fails_the_command(live, trigger_env, capsys):
     assert main(["trigger", "invoice.paid", "--to", live.webhook, "--secret", "whsec_not_the_right_one"]) == 1
     result = answer(capsys.readouterr().out)
     assert result["status"] == 400 and result["error"]["code"] == "invalid_signature"
 
 
-def test_an_endpoint_that_does_not_answer_is_reported(cli_env, capsys):
+def test_an_endpoint_that_does_not_answer_is_reported(trigger_env, capsys):
     assert main(["trigger", "invoice.paid", "--to", "http://127.0.0.1:9/api/webhook"]) == 1
     assert "no answer from http://127.0.0.1:9/api/webhook" in capsys.readouterr().out
 
@@ -95,7 +95,7 @@ def test_without_a_secret_the_command_says_which_setting_to_set(monkeypatch, tmp
     assert "STRIPE_WEBHOOK_SECRET is not set" in capsys.readouterr().err
 
 
-def test_only_http_addresses_and_well_formed_overrides_are_accepted(cli_env, capsys):
+def test_only_http_addresses_and_well_formed_overrides_are_accepted(trigger_env, capsys):
     with pytest.raises(SystemExit):
         main(["trigger", "invoice.paid", "--to", "file:///etc/passwd"])
     assert "--to: must be an http(s) address" in capsys.readouterr().err
@@ -105,7 +105,7 @@ def test_only_http_addresses_and_well_formed_overrides_are_accepted(cli_env, cap
     assert parse_override("customer_details.email=a@b.c") == ("customer_details.email", "a@b.c")
 
 
-def test_an_unknown_type_lists_the_supported_ones(cli_env, capsys):
+def test_an_unknown_type_lists_the_supported_ones(trigger_env, capsys):
     with pytest.raises(SystemExit):
         main(["trigger", "payment_intent.succeeded", "--to", "http://x"])
     assert "checkout.session.completed" in capsys.readouterr().err

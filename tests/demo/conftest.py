@@ -13,9 +13,25 @@ from typing import Any
 
 import httpx
 import pytest
+import stripe
+
+from shared.demo.standin import StripeStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSFER_SECONDS = "1"  # the bank transfer's delay, short for the tests
+
+
+@pytest.fixture
+def fresh_standin() -> Iterator[StripeStandIn]:
+    """A stand-in of the test's own, for the stand-in's own tests (the rest share the session's `standin`)."""
+    with StripeStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def stripe_client(fresh_standin: StripeStandIn) -> stripe.StripeClient:
+    """The official stripe package, pointed at the test's own stand-in."""
+    return stripe.StripeClient("sk_test_123", base_addresses={"api": fresh_standin.url}, max_network_retries=0)
 
 
 def clean_environment(**extra: str) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,19 +13,6 @@ import stripe
 from shared.demo.standin import StripeError, StripeStandIn
 from shared.demo.standin._forms import decode
 from shared.demo.standin.params import validate
-
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with StripeStandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def client(standin: StripeStandIn) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        "sk_test_123", base_addresses={"api": standin.url}, max_network_retries=0
-    )
 
 
 def _session_params(price_id: str, **extra: Any) -> Any:
@@ -40,8 +26,8 @@ def _session_params(price_id: str, **extra: Any) -> Any:
     }
 
 
-def _raw(standin: StripeStandIn, path: str, **headers: str) -> tuple[int, Any]:
-    request = urllib.request.Request(standin.url + path, headers=headers)
+def _raw(fresh_standin: StripeStandIn, path: str, **headers: str) -> tuple[int, Any]:
+    request = urllib.request.Request(fresh_standin.url + path, headers=headers)
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, json.loads(response.read())
@@ -53,31 +39,31 @@ def _raw(standin: StripeStandIn, path: str, **headers: str) -> tuple[int, Any]:
 
 
 def test_create_session_prices_line_items_and_points_url_at_standin(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = standin.add_price(unit_amount=1500)
+    price = fresh_standin.add_price(unit_amount=1500)
 
-    session = client.v1.checkout.sessions.create(
+    session = stripe_client.v1.checkout.sessions.create(
         params=_session_params(price["id"], metadata={"order": "42"}, client_reference_id="c1")
     )
 
     assert session.id.startswith("cs_test_") and len(session.id) == len("cs_test_") + 58
-    assert session.url == f"{standin.url}/c/pay/{session.id}"
+    assert session.url == f"{fresh_standin.url}/c/pay/{session.id}"
     assert (session.status, session.payment_status, session.mode) == ("open", "unpaid", "payment")
     assert (session.amount_subtotal, session.amount_total, session.currency) == (3000, 3000, "usd")
     assert session.metadata is not None and session.metadata.to_dict() == {"order": "42"}
     assert session.client_reference_id == "c1"
-    assert standin.sessions[session.id]["success_url"].endswith("{CHECKOUT_SESSION_ID}")
+    assert fresh_standin.sessions[session.id]["success_url"].endswith("{CHECKOUT_SESSION_ID}")
 
 
 def test_retrieve_session_expands_line_items_as_a_list(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = standin.add_price(unit_amount=700, product_name="Mug")
-    created = client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+    price = fresh_standin.add_price(unit_amount=700, product_name="Mug")
+    created = stripe_client.v1.checkout.sessions.create(params=_session_params(price["id"]))
 
-    session = client.v1.checkout.sessions.retrieve(created.id, params={"expand": ["line_items"]})
-    listed = client.v1.checkout.sessions.line_items.list(created.id)
+    session = stripe_client.v1.checkout.sessions.retrieve(created.id, params={"expand": ["line_items"]})
+    listed = stripe_client.v1.checkout.sessions.line_items.list(created.id)
 
     assert session.line_items is not None and session.line_items["object"] == "list"
     (item,) = session.line_items.data
@@ -89,29 +75,29 @@ def test_retrieve_session_expands_line_items_as_a_list(
 
 
 def test_retrieve_session_expands_through_arrays(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
     # As Stripe does, `discounts.promotion_code` expands each entry of the array (none, or some).
-    price = standin.add_price(unit_amount=700, product_name="Mug")
-    created = client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+    price = fresh_standin.add_price(unit_amount=700, product_name="Mug")
+    created = stripe_client.v1.checkout.sessions.create(params=_session_params(price["id"]))
     expand = ["line_items", "discounts.promotion_code", "shipping_cost.shipping_rate"]
 
-    plain = client.v1.checkout.sessions.retrieve(created.id, params={"expand": expand})
+    plain = stripe_client.v1.checkout.sessions.retrieve(created.id, params={"expand": expand})
     assert plain.discounts == [] and plain.shipping_cost is None
-    standin.sessions[created.id]["discounts"] = [{"coupon": None, "promotion_code": price["id"]}]
-    listed = client.v1.checkout.sessions.retrieve(created.id, params={"expand": expand})
+    fresh_standin.sessions[created.id]["discounts"] = [{"coupon": None, "promotion_code": price["id"]}]
+    listed = stripe_client.v1.checkout.sessions.retrieve(created.id, params={"expand": expand})
     assert listed.discounts is not None
     (entry,) = listed.discounts
     assert entry.to_dict()["promotion_code"]["id"] == price["id"]  # any object the stand-in keeps
 
 
 def test_complete_session_marks_it_paid_with_a_payment_intent(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    session = client.v1.checkout.sessions.create(params=_session_params(standin.add_price()["id"]))
+    session = stripe_client.v1.checkout.sessions.create(params=_session_params(fresh_standin.add_price()["id"]))
 
-    standin.complete_session(session.id, email="ada@example.com")
-    paid = client.v1.checkout.sessions.retrieve(session.id)
+    fresh_standin.complete_session(session.id, email="ada@example.com")
+    paid = stripe_client.v1.checkout.sessions.retrieve(session.id)
 
     assert (paid.status, paid.payment_status) == ("complete", "paid")
     assert paid.customer_details is not None
@@ -120,14 +106,14 @@ def test_complete_session_marks_it_paid_with_a_payment_intent(
 
 
 def test_complete_subscription_session_gives_a_subscription(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = standin.add_price(recurring={"interval": "month"})
+    price = fresh_standin.add_price(recurring={"interval": "month"})
     params = _session_params(price["id"], mode="subscription")
     params["line_items"][0]["quantity"] = 1
-    session = client.v1.checkout.sessions.create(params=params)
+    session = stripe_client.v1.checkout.sessions.create(params=params)
 
-    completed = standin.complete_session(session.id)
+    completed = fresh_standin.complete_session(session.id)
 
     assert completed["subscription"].startswith("sub_") and completed["payment_intent"] is None
 
@@ -141,16 +127,16 @@ def test_complete_subscription_session_gives_a_subscription(
         ({"succes_url": "https://x"}, "succes_url"),
         ({"line_items": [{"pricee": "price_x", "quantity": 1}]}, "line_items[0][pricee]"),
         ({"subscription_data": {"trial_period_dayz": 3}}, "subscription_data[trial_period_dayz]"),
-        ({"idempotency_key": "k1"}, "idempotency_key"),  # a client option, never a parameter
+        ({"idempotency_key": "k1"}, "idempotency_key"),  # a stripe_client option, never a parameter
     ],
 )
 def test_create_rejects_unknown_parameter_naming_it(
-    client: stripe.StripeClient, params: dict[str, Any], param: str
+    stripe_client: stripe.StripeClient, params: dict[str, Any], param: str
 ) -> None:
     misspelt: Any = {"mode": "payment", **params}
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.checkout.sessions.create(params=misspelt)
+        stripe_client.v1.checkout.sessions.create(params=misspelt)
 
     assert (raised.value.http_status, raised.value.code, raised.value.param) == (
         400,
@@ -160,27 +146,27 @@ def test_create_rejects_unknown_parameter_naming_it(
     assert raised.value.user_message == f"Received unknown parameter: {param}"
 
 
-def test_list_rejects_unknown_query_parameter(client: stripe.StripeClient) -> None:
+def test_list_rejects_unknown_query_parameter(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.prices.list(params={"lookup_key": ["tee"]})  # type: ignore[arg-type]
+        stripe_client.v1.prices.list(params={"lookup_key": ["tee"]})  # type: ignore[arg-type]
 
     assert (raised.value.code, raised.value.param) == ("parameter_unknown", "lookup_key")
 
 
-def test_create_rejects_value_outside_the_enum(client: stripe.StripeClient) -> None:
+def test_create_rejects_value_outside_the_enum(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.checkout.sessions.create(params={"mode": "paymnet"})
+        stripe_client.v1.checkout.sessions.create(params={"mode": "paymnet"})
 
     assert raised.value.param == "mode"
     assert "must be one of payment, setup, or subscription" in str(raised.value.user_message)
 
 
-def test_create_rejects_missing_required_nested_parameter(client: stripe.StripeClient) -> None:
+def test_create_rejects_missing_required_nested_parameter(stripe_client: stripe.StripeClient) -> None:
     line_item: Any = {"price_data": {"unit_amount": 500, "product_data": {"name": "Pin"}}}
     line_item["quantity"] = 1
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.checkout.sessions.create(params={"mode": "payment", "line_items": [line_item]})
+        stripe_client.v1.checkout.sessions.create(params={"mode": "payment", "line_items": [line_item]})
 
     assert (raised.value.code, raised.value.param) == (
         "parameter_missing",
@@ -189,13 +175,13 @@ def test_create_rejects_missing_required_nested_parameter(client: stripe.StripeC
 
 
 def test_create_rejects_non_integer_quantity(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    params = _session_params(standin.add_price()["id"])
+    params = _session_params(fresh_standin.add_price()["id"])
     params["line_items"][0]["quantity"] = "two"
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.checkout.sessions.create(params=params)
+        stripe_client.v1.checkout.sessions.create(params=params)
 
     assert (raised.value.code, raised.value.param) == (
         "parameter_invalid_integer",
@@ -228,18 +214,18 @@ def test_both_array_spellings_decode_to_lists() -> None:
 # --- business errors ---
 
 
-def test_unknown_price_in_line_items_is_resource_missing(client: stripe.StripeClient) -> None:
+def test_unknown_price_in_line_items_is_resource_missing(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.checkout.sessions.create(params=_session_params("price_nope"))
+        stripe_client.v1.checkout.sessions.create(params=_session_params("price_nope"))
 
     assert (raised.value.http_status, raised.value.code) == (400, "resource_missing")
     assert raised.value.param == "line_items[0][price]"
     assert raised.value.user_message == "No such price: 'price_nope'"
 
 
-def test_retrieve_unknown_price_is_404_resource_missing(client: stripe.StripeClient) -> None:
+def test_retrieve_unknown_price_is_404_resource_missing(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.prices.retrieve("price_nope")
+        stripe_client.v1.prices.retrieve("price_nope")
 
     assert (raised.value.http_status, raised.value.code, raised.value.param) == (
         404,
@@ -249,49 +235,49 @@ def test_retrieve_unknown_price_is_404_resource_missing(client: stripe.StripeCli
 
 
 def test_recurring_price_in_payment_mode_is_rejected(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = standin.add_price(recurring={"interval": "month"})
+    price = fresh_standin.add_price(recurring={"interval": "month"})
 
     with pytest.raises(stripe.InvalidRequestError, match="You specified `payment` mode"):
-        client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+        stripe_client.v1.checkout.sessions.create(params=_session_params(price["id"]))
 
 
-def test_inactive_price_is_rejected(standin: StripeStandIn, client: stripe.StripeClient) -> None:
-    price = standin.add_price(active=False)
+def test_inactive_price_is_rejected(fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient) -> None:
+    price = fresh_standin.add_price(active=False)
 
     with pytest.raises(stripe.InvalidRequestError, match="inactive"):
-        client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+        stripe_client.v1.checkout.sessions.create(params=_session_params(price["id"]))
 
 
 # --- idempotency ---
 
 
 def test_same_idempotency_key_replays_the_first_session(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    params = _session_params(standin.add_price()["id"])
+    params = _session_params(fresh_standin.add_price()["id"])
 
-    first = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": "k1"})
-    again = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": "k1"})
+    first = stripe_client.v1.checkout.sessions.create(params=params, options={"idempotency_key": "k1"})
+    again = stripe_client.v1.checkout.sessions.create(params=params, options={"idempotency_key": "k1"})
 
     assert again.id == first.id
-    assert len(standin.sessions) == 1
+    assert len(fresh_standin.sessions) == 1
     assert again.last_response is not None
     assert again.last_response.headers["Idempotent-Replayed"] == "true"
-    assert [r["idempotency_key"] for r in standin.requests] == ["k1", "k1"]
+    assert [r["idempotency_key"] for r in fresh_standin.requests] == ["k1", "k1"]
 
 
 def test_same_idempotency_key_with_other_params_is_rejected(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price_id = standin.add_price()["id"]
-    client.v1.checkout.sessions.create(
+    price_id = fresh_standin.add_price()["id"]
+    stripe_client.v1.checkout.sessions.create(
         params=_session_params(price_id), options={"idempotency_key": "k1"}
     )
 
     with pytest.raises(stripe.IdempotencyError, match="same parameters"):
-        client.v1.checkout.sessions.create(
+        stripe_client.v1.checkout.sessions.create(
             params=_session_params(price_id, client_reference_id="other"),
             options={"idempotency_key": "k1"},
         )
@@ -300,9 +286,9 @@ def test_same_idempotency_key_with_other_params_is_rejected(
 # --- auth ---
 
 
-def test_bad_api_key_is_401_and_never_echoed_in_full(standin: StripeStandIn) -> None:
+def test_bad_api_key_is_401_and_never_echoed_in_full(fresh_standin: StripeStandIn) -> None:
     key = "pk_test_thisIsNotASecretKey9876"
-    bad = stripe.StripeClient(key, base_addresses={"api": standin.url}, max_network_retries=0)
+    bad = stripe.StripeClient(key, base_addresses={"api": fresh_standin.url}, max_network_retries=0)
 
     with pytest.raises(stripe.AuthenticationError) as raised:
         bad.v1.prices.list()
@@ -312,8 +298,8 @@ def test_bad_api_key_is_401_and_never_echoed_in_full(standin: StripeStandIn) -> 
     assert key not in str(raised.value.json_body)
 
 
-def test_missing_api_key_is_401(standin: StripeStandIn) -> None:
-    status, body = _raw(standin, "/v1/prices")
+def test_missing_api_key_is_401(fresh_standin: StripeStandIn) -> None:
+    status, body = _raw(fresh_standin, "/v1/prices")
 
     assert status == 401
     assert body["error"]["type"] == "invalid_request_error"
@@ -323,12 +309,12 @@ def test_missing_api_key_is_401(standin: StripeStandIn) -> None:
 
 
 def test_price_list_filters_by_lookup_key_and_expands_product(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    standin.add_price(lookup_key="mug", product_name="Mug")
-    tee = standin.add_price(lookup_key="tee", product_name="T-shirt")
+    fresh_standin.add_price(lookup_key="mug", product_name="Mug")
+    tee = fresh_standin.add_price(lookup_key="tee", product_name="T-shirt")
 
-    prices = client.v1.prices.list(params={"lookup_keys": ["tee"], "expand": ["data.product"]})
+    prices = stripe_client.v1.prices.list(params={"lookup_keys": ["tee"], "expand": ["data.product"]})
 
     assert [p.id for p in prices.data] == [tee["id"]]
     assert isinstance(prices.data[0].product, stripe.Product)
@@ -337,23 +323,23 @@ def test_price_list_filters_by_lookup_key_and_expands_product(
 
 
 def test_price_retrieve_expands_product_and_product_retrieve_agrees(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = standin.add_price(product_name="Cap")
+    price = fresh_standin.add_price(product_name="Cap")
 
-    expanded = client.v1.prices.retrieve(price["id"], params={"expand": ["product"]})
-    product = client.v1.products.retrieve(price["product"])
+    expanded = stripe_client.v1.prices.retrieve(price["id"], params={"expand": ["product"]})
+    product = stripe_client.v1.products.retrieve(price["product"])
 
     assert isinstance(expanded.product, stripe.Product)
     assert expanded.product.id == product.id == price["product"]
     assert (product.object, product.name) == ("product", "Cap")
 
 
-def test_query_accepts_empty_bracket_array_spelling(standin: StripeStandIn) -> None:
-    price = standin.add_price()
+def test_query_accepts_empty_bracket_array_spelling(fresh_standin: StripeStandIn) -> None:
+    price = fresh_standin.add_price()
     auth = {"Authorization": "Bearer sk_test_123"}
 
-    status, body = _raw(standin, f"/v1/prices/{price['id']}?expand[]=product", **auth)
+    status, body = _raw(fresh_standin, f"/v1/prices/{price['id']}?expand[]=product", **auth)
 
     assert status == 200 and body["product"]["object"] == "product"
 
@@ -362,19 +348,19 @@ def test_query_accepts_empty_bracket_array_spelling(standin: StripeStandIn) -> N
 
 
 def test_events_page_newest_first_through_auto_paging_iter(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
     added = [
-        standin.add_event("charge.succeeded", {"id": f"ch_{i}"}, created=1000 + i)
+        fresh_standin.add_event("charge.succeeded", {"id": f"ch_{i}"}, created=1000 + i)
         for i in range(25)
     ]
 
-    first_page = client.v1.events.list(params={"limit": 10})
+    first_page = stripe_client.v1.events.list(params={"limit": 10})
     every = [event.id for event in first_page.auto_paging_iter()]
 
     assert first_page.has_more is True
     assert every == [event["id"] for event in reversed(added)]
-    assert [r["params"].get("starting_after") for r in standin.requests] == [
+    assert [r["params"].get("starting_after") for r in fresh_standin.requests] == [
         None,
         added[15]["id"],
         added[5]["id"],
@@ -382,13 +368,13 @@ def test_events_page_newest_first_through_auto_paging_iter(
 
 
 def test_events_filter_by_type_pattern_and_created_range(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    standin.add_event("checkout.session.completed", {"id": "cs_1"}, created=100)
-    late = standin.add_event("checkout.session.expired", {"id": "cs_2"}, created=200)
-    standin.add_event("charge.refunded", {"id": "ch_1"}, created=300)
+    fresh_standin.add_event("checkout.session.completed", {"id": "cs_1"}, created=100)
+    late = fresh_standin.add_event("checkout.session.expired", {"id": "cs_2"}, created=200)
+    fresh_standin.add_event("charge.refunded", {"id": "ch_1"}, created=300)
 
-    events = client.v1.events.list(
+    events = stripe_client.v1.events.list(
         params={"type": "checkout.session.*", "created": {"gte": 150, "lt": 400}}
     )
 
@@ -400,57 +386,57 @@ def test_events_filter_by_type_pattern_and_created_range(
 
 
 def test_fail_next_answers_api_error_then_recovers(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    standin.fail_next(1, status=503)
+    fresh_standin.fail_next(1, status=503)
 
     with pytest.raises(stripe.APIError) as raised:
-        client.v1.events.list()
+        stripe_client.v1.events.list()
 
     assert raised.value.http_status == 503
-    assert client.v1.events.list().data == []
+    assert stripe_client.v1.events.list().data == []
 
 
-def test_fail_next_delay_trips_a_client_timeout(standin: StripeStandIn) -> None:
+def test_fail_next_delay_trips_a_client_timeout(fresh_standin: StripeStandIn) -> None:
     impatient = stripe.StripeClient(
         "sk_test_123",
-        base_addresses={"api": standin.url},
+        base_addresses={"api": fresh_standin.url},
         max_network_retries=0,
         http_client=stripe.RequestsClient(timeout=0.1),
     )
-    standin.fail_next(status=0, delay=0.5)
+    fresh_standin.fail_next(status=0, delay=0.5)
 
     with pytest.raises(stripe.APIConnectionError):
         impatient.v1.events.list()
 
 
 def test_records_each_request_with_params_and_headers(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = standin.add_price()
+    price = fresh_standin.add_price()
     for _ in range(3):
-        client.v1.prices.retrieve(price["id"])
-    client.v1.checkout.sessions.create(params=_session_params(price["id"]))
+        stripe_client.v1.prices.retrieve(price["id"])
+    stripe_client.v1.checkout.sessions.create(params=_session_params(price["id"]))
 
-    reads = [r for r in standin.requests if r["path"] == f"/v1/prices/{price['id']}"]
-    (create,) = [r for r in standin.requests if r["method"] == "POST"]
+    reads = [r for r in fresh_standin.requests if r["path"] == f"/v1/prices/{price['id']}"]
+    (create,) = [r for r in fresh_standin.requests if r["method"] == "POST"]
     assert len(reads) == 3
     assert create["params"]["line_items"] == [{"price": price["id"], "quantity": "2"}]
-    assert create["idempotency_key"]  # the client sends one on every POST
+    assert create["idempotency_key"]  # the stripe_client sends one on every POST
     assert create["stripe_version"] == stripe.api_version
 
 
-def test_unknown_route_is_404_in_stripes_shape(standin: StripeStandIn) -> None:
-    status, body = _raw(standin, "/v1/nope", Authorization="Bearer sk_test_123")
+def test_unknown_route_is_404_in_stripes_shape(fresh_standin: StripeStandIn) -> None:
+    status, body = _raw(fresh_standin, "/v1/nope", Authorization="Bearer sk_test_123")
 
     assert status == 404
     assert body["error"]["message"].startswith("Unrecognized request URL (GET: /v1/nope)")
 
 
 def test_hosted_page_shows_the_session_and_pay_redirects_to_success_url(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    session = client.v1.checkout.sessions.create(params=_session_params(standin.add_price()["id"]))
+    session = stripe_client.v1.checkout.sessions.create(params=_session_params(fresh_standin.add_price()["id"]))
     assert session.url is not None
 
     with urllib.request.urlopen(session.url) as page:
@@ -463,8 +449,8 @@ def test_hosted_page_shows_the_session_and_pay_redirects_to_success_url(
     assert f'<h1 id="standin-checkout">Checkout for {session.id}</h1>' in html
     assert raised.value.code == 303
     assert raised.value.headers["Location"] == f"https://shop.example/thanks?session={session.id}"
-    assert standin.sessions[session.id]["status"] == "complete"
-    assert [e.type for e in client.v1.events.list().data] == ["checkout.session.completed"]
+    assert fresh_standin.sessions[session.id]["status"] == "complete"
+    assert [e.type for e in stripe_client.v1.events.list().data] == ["checkout.session.completed"]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -472,23 +458,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def test_non_api_paths_are_not_recorded_and_do_not_use_up_faults(standin: StripeStandIn) -> None:
-    standin.fail_next(1, status=500)
+def test_non_api_paths_are_not_recorded_and_do_not_use_up_faults(fresh_standin: StripeStandIn) -> None:
+    fresh_standin.fail_next(1, status=500)
 
-    status, body = _raw(standin, "/favicon.ico")
+    status, body = _raw(fresh_standin, "/favicon.ico")
 
     assert status == 404 and body["error"]["message"].startswith("Unrecognized request URL")
-    assert standin.requests == []
-    assert _raw(standin, "/v1/events", Authorization="Bearer sk_test_123")[0] == 500
+    assert fresh_standin.requests == []
+    assert _raw(fresh_standin, "/v1/events", Authorization="Bearer sk_test_123")[0] == 500
 
 
 # --- products ---
 
 
 def test_product_create_with_default_price_then_update_and_list(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    product = client.v1.products.create(
+    product = stripe_client.v1.products.create(
         params={
             "name": "Zine",
             "description": "Issue 1",
@@ -497,14 +483,14 @@ def test_product_create_with_default_price_then_update_and_list(
             "default_price_data": {"currency": "EUR", "unit_amount": 900},
         }
     )
-    updated = client.v1.products.update(
+    updated = stripe_client.v1.products.update(
         product.id, params={"description": "", "metadata": {"shelf": "", "new": "yes"}}
     )
-    client.v1.products.create(params={"name": "Retired", "active": False})
+    stripe_client.v1.products.create(params={"name": "Retired", "active": False})
 
     assert product.id.startswith("prod_") and product.images == ["https://shop.example/zine.png"]
     assert isinstance(product.default_price, str)
-    price = client.v1.prices.retrieve(product.default_price)
+    price = stripe_client.v1.prices.retrieve(product.default_price)
     assert (price.product, price.unit_amount, price.currency, price.type) == (
         product.id,
         900,
@@ -516,15 +502,15 @@ def test_product_create_with_default_price_then_update_and_list(
         "sku": "z1",
         "new": "yes",
     }
-    active = client.v1.products.list(params={"active": True})
-    by_id = client.v1.products.list(params={"ids": [product.id]})
+    active = stripe_client.v1.products.list(params={"active": True})
+    by_id = stripe_client.v1.products.list(params={"ids": [product.id]})
     assert [p.id for p in active.data] == [product.id] == [p.id for p in by_id.data]
-    assert standin.products[product.id]["metadata"] == {"sku": "z1", "new": "yes"}
+    assert fresh_standin.products[product.id]["metadata"] == {"sku": "z1", "new": "yes"}
 
 
-def test_product_update_of_unknown_product_is_404(client: stripe.StripeClient) -> None:
+def test_product_update_of_unknown_product_is_404(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.products.update("prod_nope", params={"name": "x"})
+        stripe_client.v1.products.update("prod_nope", params={"name": "x"})
 
     assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")
 
@@ -533,9 +519,9 @@ def test_product_update_of_unknown_product_is_404(client: stripe.StripeClient) -
 
 
 def test_price_create_recurring_with_product_data(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = client.v1.prices.create(
+    price = stripe_client.v1.prices.create(
         params={
             "product_data": {"name": "Club"},
             "currency": "usd",
@@ -556,8 +542,8 @@ def test_price_create_recurring_with_product_data(
         None,
     )
     assert isinstance(price.product, str)
-    assert client.v1.products.retrieve(price.product).name == "Club"
-    assert standin.prices[price.id]["unit_amount"] == 500
+    assert stripe_client.v1.products.retrieve(price.product).name == "Club"
+    assert fresh_standin.prices[price.id]["unit_amount"] == 500
 
 
 @pytest.mark.parametrize(
@@ -574,21 +560,21 @@ def test_price_create_recurring_with_product_data(
     ],
 )
 def test_price_create_needs_a_product_an_amount_and_a_currency(
-    client: stripe.StripeClient, params: dict[str, Any], code: str, param: str
+    stripe_client: stripe.StripeClient, params: dict[str, Any], code: str, param: str
 ) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.prices.create(params=params)  # type: ignore[arg-type]
+        stripe_client.v1.prices.create(params=params)  # type: ignore[arg-type]
 
     assert (raised.value.http_status, raised.value.code, raised.value.param) == (400, code, param)
 
 
 def test_price_create_with_a_taken_lookup_key_is_rejected_naming_the_holder(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    old = standin.add_price(lookup_key="pro")
+    old = fresh_standin.add_price(lookup_key="pro")
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.prices.create(
+        stripe_client.v1.prices.create(
             params={
                 "product": old["product"],
                 "currency": "usd",
@@ -599,15 +585,15 @@ def test_price_create_with_a_taken_lookup_key_is_rejected_naming_the_holder(
 
     assert raised.value.http_status == 400 and raised.value.param == "lookup_key"
     assert raised.value.user_message == f"A price (`{old['id']}`) already uses that lookup key."
-    assert list(standin.prices) == [old["id"]]
+    assert list(fresh_standin.prices) == [old["id"]]
 
 
 def test_price_create_with_transfer_lookup_key_moves_the_key(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    old = standin.add_price(lookup_key="pro", unit_amount=1500)
+    old = fresh_standin.add_price(lookup_key="pro", unit_amount=1500)
 
-    new = client.v1.prices.create(
+    new = stripe_client.v1.prices.create(
         params={
             "product": old["product"],
             "currency": "usd",
@@ -617,23 +603,23 @@ def test_price_create_with_transfer_lookup_key_moves_the_key(
         }
     )
 
-    assert new.lookup_key == "pro" and client.v1.prices.retrieve(old["id"]).lookup_key is None
-    listed = client.v1.prices.list(params={"lookup_keys": ["pro"]})
+    assert new.lookup_key == "pro" and stripe_client.v1.prices.retrieve(old["id"]).lookup_key is None
+    listed = stripe_client.v1.prices.list(params={"lookup_keys": ["pro"]})
     assert [p.id for p in listed.data] == [new.id]
 
 
 def test_price_update_moves_a_lookup_key_only_when_asked(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    old = standin.add_price(lookup_key="pro")
-    new = standin.add_price(unit_amount=2000)
+    old = fresh_standin.add_price(lookup_key="pro")
+    new = fresh_standin.add_price(unit_amount=2000)
 
     with pytest.raises(stripe.InvalidRequestError, match="already uses that lookup key"):
-        client.v1.prices.update(new["id"], params={"lookup_key": "pro"})
-    moved = client.v1.prices.update(
+        stripe_client.v1.prices.update(new["id"], params={"lookup_key": "pro"})
+    moved = stripe_client.v1.prices.update(
         new["id"], params={"lookup_key": "pro", "transfer_lookup_key": True, "nickname": "v2"}
     )
-    tagged = client.v1.prices.update(old["id"], params={"metadata": {"a": "b"}})
+    tagged = stripe_client.v1.prices.update(old["id"], params={"metadata": {"a": "b"}})
 
     assert (moved.lookup_key, moved.nickname) == ("pro", "v2")
     assert (tagged.lookup_key, tagged.active) == (None, True)
@@ -641,38 +627,38 @@ def test_price_update_moves_a_lookup_key_only_when_asked(
 
 
 def test_price_update_cannot_change_the_amount(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = standin.add_price()
+    price = fresh_standin.add_price()
     params: Any = {"unit_amount": 99}
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.prices.update(price["id"], params=params)
+        stripe_client.v1.prices.update(price["id"], params=params)
 
     assert (raised.value.code, raised.value.param) == ("parameter_unknown", "unit_amount")
 
 
-def test_default_price_cannot_be_archived_until_replaced(client: stripe.StripeClient) -> None:
-    product = client.v1.products.create(
+def test_default_price_cannot_be_archived_until_replaced(stripe_client: stripe.StripeClient) -> None:
+    product = stripe_client.v1.products.create(
         params={"name": "Mug", "default_price_data": {"currency": "usd", "unit_amount": 800}}
     )
     assert isinstance(product.default_price, str)
-    newer = client.v1.prices.create(
+    newer = stripe_client.v1.prices.create(
         params={"product": product.id, "currency": "usd", "unit_amount": 900}
     )
 
     with pytest.raises(stripe.InvalidRequestError, match="default price of its product"):
-        client.v1.prices.update(product.default_price, params={"active": False})
-    client.v1.products.update(product.id, params={"default_price": newer.id})
+        stripe_client.v1.prices.update(product.default_price, params={"active": False})
+    stripe_client.v1.products.update(product.id, params={"default_price": newer.id})
 
-    assert client.v1.prices.update(product.default_price, params={"active": False}).active is False
+    assert stripe_client.v1.prices.update(product.default_price, params={"active": False}).active is False
 
 
 def test_valid_parameter_the_standin_does_not_model_is_refused_not_ignored(
-    client: stripe.StripeClient,
+    stripe_client: stripe.StripeClient,
 ) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.prices.create(
+        stripe_client.v1.prices.create(
             params={
                 "product_data": {"name": "x"},
                 "currency": "usd",
@@ -688,21 +674,21 @@ def test_valid_parameter_the_standin_does_not_model_is_refused_not_ignored(
 # --- customers, subscriptions and the billing portal ---
 
 
-def _subscribe(standin: StripeStandIn, client: stripe.StripeClient, email: str) -> Any:
-    price = standin.add_price(unit_amount=500, recurring={"interval": "month"})
+def _subscribe(fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient, email: str) -> Any:
+    price = fresh_standin.add_price(unit_amount=500, recurring={"interval": "month"})
     params = _session_params(price["id"], mode="subscription")
     params["line_items"][0]["quantity"] = 1
-    session = client.v1.checkout.sessions.create(params=params)
-    return standin.complete_session(session.id, email=email), price
+    session = stripe_client.v1.checkout.sessions.create(params=params)
+    return fresh_standin.complete_session(session.id, email=email), price
 
 
 def test_complete_subscription_session_stores_its_customer_and_subscription(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    session, price = _subscribe(standin, client, "ada@example.com")
+    session, price = _subscribe(fresh_standin, stripe_client, "ada@example.com")
 
-    customer = client.v1.customers.retrieve(session["customer"])
-    sub = client.v1.subscriptions.retrieve(session["subscription"], params={"expand": ["customer"]})
+    customer = stripe_client.v1.customers.retrieve(session["customer"])
+    sub = stripe_client.v1.subscriptions.retrieve(session["subscription"], params={"expand": ["customer"]})
 
     assert customer.id.startswith("cus_") and customer.email == "ada@example.com"
     assert session["customer_details"]["email"] == "ada@example.com"
@@ -711,55 +697,55 @@ def test_complete_subscription_session_stores_its_customer_and_subscription(
     (item,) = sub["items"].data
     assert (item.price.id, item.price.unit_amount, item.quantity) == (price["id"], 500, 1)
     assert item.current_period_end - item.current_period_start == 30 * 24 * 3600
-    assert list(standin.subscriptions) == [sub.id]
+    assert list(fresh_standin.subscriptions) == [sub.id]
 
 
 @pytest.mark.parametrize(("creation", "stored"), [(None, False), ("always", True)])
 def test_payment_session_creates_a_customer_only_with_customer_creation_always(
-    standin: StripeStandIn, client: stripe.StripeClient, creation: str | None, stored: bool
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient, creation: str | None, stored: bool
 ) -> None:
     extra = {"customer_creation": creation} if creation else {}
-    session = client.v1.checkout.sessions.create(
-        params=_session_params(standin.add_price()["id"], **extra)
+    session = stripe_client.v1.checkout.sessions.create(
+        params=_session_params(fresh_standin.add_price()["id"], **extra)
     )
 
-    completed = standin.complete_session(session.id)
+    completed = fresh_standin.complete_session(session.id)
 
     assert completed["customer_creation"] == creation
-    assert (completed["customer"] in standin.customers) is stored
+    assert (completed["customer"] in fresh_standin.customers) is stored
     assert (completed["customer"] is None) is not stored
 
 
 def test_checkout_for_an_existing_customer_keeps_it_and_unknown_ones_are_rejected(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    customer = standin.add_customer(email="known@example.com")
-    price_id = standin.add_price()["id"]
+    customer = fresh_standin.add_customer(email="known@example.com")
+    price_id = fresh_standin.add_price()["id"]
 
-    session = client.v1.checkout.sessions.create(
+    session = stripe_client.v1.checkout.sessions.create(
         params=_session_params(price_id, customer=customer["id"])
     )
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.checkout.sessions.create(params=_session_params(price_id, customer="cus_nope"))
+        stripe_client.v1.checkout.sessions.create(params=_session_params(price_id, customer="cus_nope"))
 
-    assert standin.complete_session(session.id)["customer"] == customer["id"]
-    assert list(standin.customers) == [customer["id"]]
+    assert fresh_standin.complete_session(session.id)["customer"] == customer["id"]
+    assert list(fresh_standin.customers) == [customer["id"]]
     assert (raised.value.code, raised.value.param) == ("resource_missing", "customer")
 
 
 def test_portal_session_for_a_customer_serves_the_portal_page(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    session, _ = _subscribe(standin, client, "ada@example.com")
+    session, _ = _subscribe(fresh_standin, stripe_client, "ada@example.com")
 
-    portal = client.v1.billing_portal.sessions.create(
+    portal = stripe_client.v1.billing_portal.sessions.create(
         params={"customer": session["customer"], "return_url": "https://shop.example/account"}
     )
     with urllib.request.urlopen(portal.url) as page:
         html = page.read().decode()
 
     assert portal.id.startswith("bps_") and portal.object == "billing_portal.session"
-    assert portal.url == f"{standin.url}/p/session/{portal.id}"
+    assert portal.url == f"{fresh_standin.url}/p/session/{portal.id}"
     assert (portal.customer, portal.return_url) == (
         session["customer"],
         "https://shop.example/account",
@@ -769,11 +755,11 @@ def test_portal_session_for_a_customer_serves_the_portal_page(
     assert 'href="https://shop.example/account"' in html
 
 
-def test_portal_session_needs_a_known_customer(client: stripe.StripeClient) -> None:
+def test_portal_session_needs_a_known_customer(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as unknown:
-        client.v1.billing_portal.sessions.create(params={"customer": "cus_nope"})
+        stripe_client.v1.billing_portal.sessions.create(params={"customer": "cus_nope"})
     with pytest.raises(stripe.InvalidRequestError) as missing:
-        client.v1.billing_portal.sessions.create(params={"return_url": "https://x.example"})
+        stripe_client.v1.billing_portal.sessions.create(params={"return_url": "https://x.example"})
 
     assert (unknown.value.http_status, unknown.value.code, unknown.value.param) == (
         400,
@@ -785,36 +771,36 @@ def test_portal_session_needs_a_known_customer(client: stripe.StripeClient) -> N
 
 
 def test_subscription_list_filters_by_customer_status_and_price(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    monthly = standin.add_price(recurring={"interval": "month"})["id"]
-    yearly = standin.add_price(recurring={"interval": "year"})["id"]
-    ada = standin.add_customer(email="ada@example.com")["id"]
-    first = standin.add_subscription(customer=ada, price=monthly)["id"]
-    gone = standin.add_subscription(customer=ada, price=yearly, status="canceled")["id"]
-    other = standin.add_subscription(price=monthly)["id"]
+    monthly = fresh_standin.add_price(recurring={"interval": "month"})["id"]
+    yearly = fresh_standin.add_price(recurring={"interval": "year"})["id"]
+    ada = fresh_standin.add_customer(email="ada@example.com")["id"]
+    first = fresh_standin.add_subscription(customer=ada, price=monthly)["id"]
+    gone = fresh_standin.add_subscription(customer=ada, price=yearly, status="canceled")["id"]
+    other = fresh_standin.add_subscription(price=monthly)["id"]
 
     def ids(**params: Any) -> list[str]:
-        listed = client.v1.subscriptions.list(params=params)  # type: ignore[arg-type]
+        listed = stripe_client.v1.subscriptions.list(params=params)  # type: ignore[arg-type]
         return [s.id for s in listed.data]
 
     assert ids(customer=ada) == [first]  # canceled ones only when asked for
     assert ids(customer=ada, status="all") == [gone, first]
     assert ids(status="canceled") == [gone]
     assert ids(price=monthly) == [other, first]
-    assert standin.subscriptions[other]["customer"] in standin.customers
+    assert fresh_standin.subscriptions[other]["customer"] in fresh_standin.customers
 
 
 def test_subscription_cancel_at_period_end_and_back(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    sub = standin.add_subscription(price=standin.add_price(recurring={"interval": "month"})["id"])
+    sub = fresh_standin.add_subscription(price=fresh_standin.add_price(recurring={"interval": "month"})["id"])
     period_end = sub["items"]["data"][0]["current_period_end"]
 
-    ending = client.v1.subscriptions.update(
+    ending = stripe_client.v1.subscriptions.update(
         sub["id"], params={"cancel_at_period_end": True, "metadata": {"why": "moving"}}
     )
-    resumed = client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": False})
+    resumed = stripe_client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": False})
 
     assert (ending.status, ending.cancel_at_period_end, ending.cancel_at) == (
         "active",
@@ -833,58 +819,58 @@ def test_subscription_cancel_at_period_end_and_back(
 
 
 def test_subscription_cancel_at_takes_a_timestamp(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    sub = standin.add_subscription(price=standin.add_price(recurring={"interval": "month"})["id"])
+    sub = fresh_standin.add_subscription(price=fresh_standin.add_price(recurring={"interval": "month"})["id"])
     at = sub["created"] + 3600
 
-    updated = client.v1.subscriptions.update(sub["id"], params={"cancel_at": at})
+    updated = stripe_client.v1.subscriptions.update(sub["id"], params={"cancel_at": at})
 
     assert (updated.cancel_at, updated.cancel_at_period_end) == (at, False)
 
 
 def test_subscription_cancel_ends_it_now_and_only_once(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    sub = standin.add_subscription(price=standin.add_price(recurring={"interval": "month"})["id"])
+    sub = fresh_standin.add_subscription(price=fresh_standin.add_price(recurring={"interval": "month"})["id"])
 
-    canceled = client.v1.subscriptions.cancel(sub["id"])
+    canceled = stripe_client.v1.subscriptions.cancel(sub["id"])
     with pytest.raises(stripe.InvalidRequestError) as again:
-        client.v1.subscriptions.cancel(sub["id"])
+        stripe_client.v1.subscriptions.cancel(sub["id"])
     with pytest.raises(
         stripe.InvalidRequestError, match="can only update its cancellation_details"
     ):
-        client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": True})
-    tagged = client.v1.subscriptions.update(sub["id"], params={"metadata": {"k": "v"}})
+        stripe_client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": True})
+    tagged = stripe_client.v1.subscriptions.update(sub["id"], params={"metadata": {"k": "v"}})
 
     assert canceled.status == "canceled" and canceled.canceled_at == canceled.ended_at
     assert canceled.canceled_at is not None
     assert (again.value.http_status, again.value.code) == (404, "resource_missing")
     assert tagged.status == "canceled"
-    assert [r["method"] for r in standin.requests][0] == "DELETE"
+    assert [r["method"] for r in fresh_standin.requests][0] == "DELETE"
 
 
 def test_subscription_resume_is_only_for_paused_ones(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    price = standin.add_price(recurring={"interval": "month"})["id"]
-    active = standin.add_subscription(price=price)
-    paused = standin.add_subscription(price=price, status="paused")
+    price = fresh_standin.add_price(recurring={"interval": "month"})["id"]
+    active = fresh_standin.add_subscription(price=price)
+    paused = fresh_standin.add_subscription(price=price, status="paused")
 
     with pytest.raises(stripe.InvalidRequestError, match="Only paused subscriptions"):
-        client.v1.subscriptions.resume(active["id"])
+        stripe_client.v1.subscriptions.resume(active["id"])
 
-    assert client.v1.subscriptions.resume(paused["id"]).status == "active"
+    assert stripe_client.v1.subscriptions.resume(paused["id"]).status == "active"
 
 
 # --- webhook endpoints ---
 
 
 def test_webhook_endpoint_create_list_update_and_delete(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    seeded = standin.add_webhook_endpoint(url="https://old.example/hook")
-    created = client.v1.webhook_endpoints.create(
+    seeded = fresh_standin.add_webhook_endpoint(url="https://old.example/hook")
+    created = stripe_client.v1.webhook_endpoints.create(
         params={
             "url": "https://shop.example/api/webhook",
             "enabled_events": ["checkout.session.completed", "customer.subscription.deleted"],
@@ -893,11 +879,11 @@ def test_webhook_endpoint_create_list_update_and_delete(
         }
     )
 
-    listed = client.v1.webhook_endpoints.list()
-    disabled = client.v1.webhook_endpoints.update(
+    listed = stripe_client.v1.webhook_endpoints.list()
+    disabled = stripe_client.v1.webhook_endpoints.update(
         created.id, params={"disabled": True, "enabled_events": ["*"]}
     )
-    client.v1.webhook_endpoints.delete(seeded["id"])
+    stripe_client.v1.webhook_endpoints.delete(seeded["id"])
 
     assert created.secret is not None and created.secret.startswith("whsec_")
     assert seeded["secret"].startswith("whsec_") and seeded["enabled_events"] == ["*"]
@@ -909,12 +895,12 @@ def test_webhook_endpoint_create_list_update_and_delete(
         "shop",
     )
     assert (disabled.status, disabled.enabled_events) == ("disabled", ["*"])
-    assert list(standin.webhook_endpoints) == [created.id]
+    assert list(fresh_standin.webhook_endpoints) == [created.id]
 
 
-def test_webhook_endpoint_rejects_unknown_event_type(client: stripe.StripeClient) -> None:
+def test_webhook_endpoint_rejects_unknown_event_type(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.webhook_endpoints.create(
+        stripe_client.v1.webhook_endpoints.create(
             params={"url": "https://x.example/h", "enabled_events": ["checkout.session.finished"]}  # type: ignore[list-item]
         )
 
@@ -925,14 +911,14 @@ def test_webhook_endpoint_rejects_unknown_event_type(client: stripe.StripeClient
 
 
 def test_embedded_session_has_a_client_secret_and_no_url(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    session = client.v1.checkout.sessions.create(
+    session = stripe_client.v1.checkout.sessions.create(
         params={
             "mode": "payment",
             "ui_mode": "embedded_page",
             "return_url": "https://shop.example/return?session={CHECKOUT_SESSION_ID}",
-            "line_items": [{"price": standin.add_price()["id"], "quantity": 1}],
+            "line_items": [{"price": fresh_standin.add_price()["id"], "quantity": 1}],
         }
     )
 
@@ -944,16 +930,16 @@ def test_embedded_session_has_a_client_secret_and_no_url(
 
 
 def test_hosted_session_may_omit_success_url(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
     params = {
         "mode": "payment",
-        "line_items": [{"price": standin.add_price()["id"], "quantity": 1}],
+        "line_items": [{"price": fresh_standin.add_price()["id"], "quantity": 1}],
     }
 
-    session = client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+    session = stripe_client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
 
-    assert (session.ui_mode, session.url) == ("hosted_page", f"{standin.url}/c/pay/{session.id}")
+    assert (session.ui_mode, session.url) == ("hosted_page", f"{fresh_standin.url}/c/pay/{session.id}")
     assert session.client_secret is None
 
 
@@ -984,20 +970,20 @@ def test_hosted_session_may_omit_success_url(
     ],
 )
 def test_ui_mode_decides_which_urls_a_session_takes(
-    standin: StripeStandIn,
-    client: stripe.StripeClient,
+    fresh_standin: StripeStandIn,
+    stripe_client: stripe.StripeClient,
     extra: dict[str, Any],
     param: str,
     message: str,
 ) -> None:
     params: Any = {
         "mode": "payment",
-        "line_items": [{"price": standin.add_price()["id"], "quantity": 1}],
+        "line_items": [{"price": fresh_standin.add_price()["id"], "quantity": 1}],
         **extra,
     }
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.checkout.sessions.create(params=params)
+        stripe_client.v1.checkout.sessions.create(params=params)
 
     assert (raised.value.http_status, raised.value.param) == (400, param)
     assert message in str(raised.value.user_message)

@@ -14,23 +14,12 @@ import httpx
 import pytest
 import stripe
 
-from shared.demo.standin import StripeStandIn
 from shared.errors import InvalidSignature
 from shared.events.signature import verify
 from shared.settings import Secret
 
 ENDPOINT_SECRET = "whsec_standin_endpoint_secret"
 
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with StripeStandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def client(standin: StripeStandIn) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_123", base_addresses={"api": standin.url}, max_network_retries=0)
 
 
 class Receiver:
@@ -82,12 +71,12 @@ def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
         time.sleep(0.02)
 
 
-def hosted(client: stripe.StripeClient, price: str, **extra: Any) -> Any:
+def hosted(stripe_client: stripe.StripeClient, price: str, **extra: Any) -> Any:
     params: Any = {
         "mode": "payment", "line_items": [{"price": price, "quantity": 2}],
         "success_url": "https://shop.example/success.html?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": "https://shop.example/cancel.html", **extra}
-    return client.v1.checkout.sessions.create(params=params)
+    return stripe_client.v1.checkout.sessions.create(params=params)
 
 
 def press(url: str, action: str, **form: str) -> httpx.Response:
@@ -97,8 +86,8 @@ def press(url: str, action: str, **form: str) -> httpx.Response:
 # --- the page ---
 
 
-def test_the_page_shows_the_lines_the_total_and_every_choice(standin, client):
-    session = hosted(client, standin.add_price(unit_amount=1250, product_name="Mug")["id"])
+def test_the_page_shows_the_lines_the_total_and_every_choice(fresh_standin, stripe_client):
+    session = hosted(stripe_client, fresh_standin.add_price(unit_amount=1250, product_name="Mug")["id"])
 
     page = httpx.get(session.url).text
 
@@ -110,65 +99,65 @@ def test_the_page_shows_the_lines_the_total_and_every_choice(standin, client):
     assert "Demo — no real payments." in page
 
 
-def test_pay_completes_paid_with_the_buyers_email_and_redirects_with_the_session_id(standin, client):
-    session = hosted(client, standin.add_price()["id"])
+def test_pay_completes_paid_with_the_buyers_email_and_redirects_with_the_session_id(fresh_standin, stripe_client):
+    session = hosted(stripe_client, fresh_standin.add_price()["id"])
 
     answer = press(session.url, "pay", email="ada@example.com")
 
     assert answer.status_code == 303
     assert answer.headers["location"] == f"https://shop.example/success.html?session_id={session.id}"
-    stored = standin.sessions[session.id]
+    stored = fresh_standin.sessions[session.id]
     assert (stored["status"], stored["payment_status"]) == ("complete", "paid")
     assert stored["customer_details"]["email"] == "ada@example.com"
-    assert [e.type for e in client.v1.events.list().data] == ["checkout.session.completed"]
+    assert [e.type for e in stripe_client.v1.events.list().data] == ["checkout.session.completed"]
     assert press(session.url, "pay").status_code == 303  # a second click changes nothing
-    assert len(client.v1.events.list().data) == 1
+    assert len(stripe_client.v1.events.list().data) == 1
 
 
-def test_bank_transfer_completes_unpaid_then_the_payment_arrives(standin, client):
-    standin.async_payment_delay = 0.2
-    session = hosted(client, standin.add_price()["id"])
+def test_bank_transfer_completes_unpaid_then_the_payment_arrives(fresh_standin, stripe_client):
+    fresh_standin.async_payment_delay = 0.2
+    session = hosted(stripe_client, fresh_standin.add_price()["id"])
 
     assert press(session.url, "bank_transfer").status_code == 303
 
-    assert standin.sessions[session.id]["payment_status"] == "unpaid"
-    completed = client.v1.events.list().data[0]
+    assert fresh_standin.sessions[session.id]["payment_status"] == "unpaid"
+    completed = stripe_client.v1.events.list().data[0]
     assert completed.type == "checkout.session.completed"
     assert completed.data.object["payment_status"] == "unpaid"
-    wait_until(lambda: standin.sessions[session.id]["payment_status"] == "paid")
-    newest = client.v1.events.list().data[0]
+    wait_until(lambda: fresh_standin.sessions[session.id]["payment_status"] == "paid")
+    newest = stripe_client.v1.events.list().data[0]
     assert newest.type == "checkout.session.async_payment_succeeded"
     assert newest.data.object["payment_status"] == "paid"
 
 
-def test_decline_stays_on_the_page_with_the_message_and_the_session_open(standin, client):
-    session = hosted(client, standin.add_price()["id"])
+def test_decline_stays_on_the_page_with_the_message_and_the_session_open(fresh_standin, stripe_client):
+    session = hosted(stripe_client, fresh_standin.add_price()["id"])
 
     answer = press(session.url, "decline")
 
     assert answer.status_code == 200
     assert 'id="standin-message" class="alert" role="alert">Your card was declined.' in answer.text
-    assert standin.sessions[session.id]["status"] == "open"
-    assert client.v1.events.list().data == []
+    assert fresh_standin.sessions[session.id]["status"] == "open"
+    assert stripe_client.v1.events.list().data == []
 
 
-def test_an_expired_session_offers_nothing_to_press(standin, client):
-    session = hosted(client, standin.add_price()["id"])
-    client.v1.checkout.sessions.expire(session.id)
+def test_an_expired_session_offers_nothing_to_press(fresh_standin, stripe_client):
+    session = hosted(stripe_client, fresh_standin.add_price()["id"])
+    stripe_client.v1.checkout.sessions.expire(session.id)
 
     answer = press(session.url, "pay")
 
     assert answer.status_code == 200 and "This checkout has expired" in answer.text
     assert 'id="standin-pay"' not in answer.text
-    assert standin.sessions[session.id]["status"] == "expired"
+    assert fresh_standin.sessions[session.id]["status"] == "expired"
 
 
-def test_embedded_page_is_found_by_client_secret_and_completing_leaves_the_frame(standin, client):
-    session = client.v1.checkout.sessions.create(params={
-        "mode": "payment", "ui_mode": "embedded_page", "line_items": [{"price": standin.add_price()["id"],
+def test_embedded_page_is_found_by_client_secret_and_completing_leaves_the_frame(fresh_standin, stripe_client):
+    session = stripe_client.v1.checkout.sessions.create(params={
+        "mode": "payment", "ui_mode": "embedded_page", "line_items": [{"price": fresh_standin.add_price()["id"],
                                                                        "quantity": 1}],
         "return_url": "https://shop.example/success.html?session_id={CHECKOUT_SESSION_ID}"})
-    page_url = f"{standin.url}/c/embedded/{session.client_secret}"
+    page_url = f"{fresh_standin.url}/c/embedded/{session.client_secret}"
 
     page = httpx.get(page_url).text
     answer = press(page_url, "pay")
@@ -176,21 +165,22 @@ def test_embedded_page_is_found_by_client_secret_and_completing_leaves_the_frame
     assert 'value="pay" formtarget="_top"' in page and 'value="decline" class="secondary" formnovalidate>' in page
     assert "standin-cancel" not in page  # embedded Checkout has no cancel_url
     assert answer.headers["location"] == f"https://shop.example/success.html?session_id={session.id}"
-    assert httpx.get(f"{standin.url}/c/embedded/{session.id}_secret_wrong").status_code == 404
+    assert httpx.get(f"{fresh_standin.url}/c/embedded/{session.id}_secret_wrong").status_code == 404
 
 
 # --- webhooks ---
 
 
-def test_events_reach_the_endpoint_signed_with_its_secret(standin, client, receiver):
+def test_events_reach_the_endpoint_signed_with_its_secret(fresh_standin, stripe_client, receiver):
     endpoint = receiver()
-    standin.add_webhook_endpoint(url=endpoint.url, enabled_events=["checkout.session.completed"],
+    fresh_standin.add_webhook_endpoint(url=endpoint.url, enabled_events=["checkout.session.completed"],
                                  secret=ENDPOINT_SECRET)
-    standin.deliver_webhooks()
-    session = hosted(client, standin.add_price()["id"])
+    fresh_standin.deliver_webhooks()
+    session = hosted(stripe_client, fresh_standin.add_price()["id"])
 
     press(session.url, "pay")
-    client.v1.checkout.sessions.expire(hosted(client, standin.add_price()["id"]).id)  # not wanted: not sent
+    stripe_client.v1.checkout.sessions.expire(hosted(stripe_client,
+                                                     fresh_standin.add_price()["id"]).id)  # not wanted: not sent
 
     wait_until(lambda: len(endpoint.received) == 1)
     (body, signature), = endpoint.received
@@ -202,14 +192,14 @@ def test_events_reach_the_endpoint_signed_with_its_secret(standin, client, recei
     assert len(endpoint.received) == 1
 
 
-def test_a_failing_endpoint_is_retried_until_it_answers_2xx(standin, client, receiver):
+def test_a_failing_endpoint_is_retried_until_it_answers_2xx(fresh_standin, stripe_client, receiver):
     endpoint = receiver(500, 503)
-    standin.add_webhook_endpoint(url=endpoint.url, secret=ENDPOINT_SECRET)
+    fresh_standin.add_webhook_endpoint(url=endpoint.url, secret=ENDPOINT_SECRET)
     failures: list[tuple[int, float | None]] = []
-    deliveries = standin.deliver_webhooks(retry_delays=(0.05, 0.05, 0.05),
+    deliveries = fresh_standin.deliver_webhooks(retry_delays=(0.05, 0.05, 0.05),
                                           report=lambda attempt, delay: failures.append((attempt.status, delay)))
 
-    press(hosted(client, standin.add_price()["id"]).url, "pay")
+    press(hosted(stripe_client, fresh_standin.add_price()["id"]).url, "pay")
 
     wait_until(lambda: len(deliveries.attempts) == 3)  # recorded once answered, after the endpoint saw it
     assert [a.status for a in deliveries.attempts] == [500, 503, 200] and len(endpoint.received) == 3
@@ -218,24 +208,24 @@ def test_a_failing_endpoint_is_retried_until_it_answers_2xx(standin, client, rec
     assert len(ids) == 1  # the same event, each time newly signed
 
 
-def test_retries_are_bounded(standin, client, receiver):
+def test_retries_are_bounded(fresh_standin, stripe_client, receiver):
     endpoint = receiver(*[500] * 10)
-    standin.add_webhook_endpoint(url=endpoint.url, secret=ENDPOINT_SECRET)
+    fresh_standin.add_webhook_endpoint(url=endpoint.url, secret=ENDPOINT_SECRET)
     failures: list[float | None] = []
-    standin.deliver_webhooks(retry_delays=(0.02, 0.02), report=lambda attempt, delay: failures.append(delay))
+    fresh_standin.deliver_webhooks(retry_delays=(0.02, 0.02), report=lambda attempt, delay: failures.append(delay))
 
-    press(hosted(client, standin.add_price()["id"]).url, "pay")
+    press(hosted(stripe_client, fresh_standin.add_price()["id"]).url, "pay")
 
     wait_until(lambda: failures[-1:] == [None])
     time.sleep(0.1)
     assert len(endpoint.received) == 3 and failures == [0.02, 0.02, None]
 
 
-def test_without_delivery_turned_on_nothing_is_sent(standin, client, receiver):
+def test_without_delivery_turned_on_nothing_is_sent(fresh_standin, stripe_client, receiver):
     endpoint = receiver()
-    standin.add_webhook_endpoint(url=endpoint.url)
+    fresh_standin.add_webhook_endpoint(url=endpoint.url)
 
-    press(hosted(client, standin.add_price()["id"]).url, "pay")
+    press(hosted(stripe_client, fresh_standin.add_price()["id"]).url, "pay")
 
     time.sleep(0.2)
     assert endpoint.received == []
@@ -244,44 +234,44 @@ def test_without_delivery_turned_on_nothing_is_sent(standin, client, receiver):
 # --- after checkout ---
 
 
-def test_expire_ends_an_open_session_once(standin, client):
-    session = hosted(client, standin.add_price()["id"])
+def test_expire_ends_an_open_session_once(fresh_standin, stripe_client):
+    session = hosted(stripe_client, fresh_standin.add_price()["id"])
 
-    expired = client.v1.checkout.sessions.expire(session.id)
+    expired = stripe_client.v1.checkout.sessions.expire(session.id)
 
     assert expired.status == "expired"
-    assert [e.type for e in client.v1.events.list().data] == ["checkout.session.expired"]
+    assert [e.type for e in stripe_client.v1.events.list().data] == ["checkout.session.expired"]
     with pytest.raises(stripe.InvalidRequestError, match='status in \\["open"\\]'):
-        client.v1.checkout.sessions.expire(session.id)
+        stripe_client.v1.checkout.sessions.expire(session.id)
     with pytest.raises(stripe.InvalidRequestError) as missing:
-        client.v1.checkout.sessions.expire("cs_test_missing")
+        stripe_client.v1.checkout.sessions.expire("cs_test_missing")
     assert missing.value.http_status == 404
 
 
-def test_refunds_add_up_on_the_charge_and_never_exceed_it(standin, client):
-    session = hosted(client, standin.add_price(unit_amount=1500)["id"])
+def test_refunds_add_up_on_the_charge_and_never_exceed_it(fresh_standin, stripe_client):
+    session = hosted(stripe_client, fresh_standin.add_price(unit_amount=1500)["id"])
     press(session.url, "pay")
-    intent = standin.sessions[session.id]["payment_intent"]
+    intent = fresh_standin.sessions[session.id]["payment_intent"]
 
-    first = client.v1.refunds.create(params={"payment_intent": intent, "amount": 500})
+    first = stripe_client.v1.refunds.create(params={"payment_intent": intent, "amount": 500})
     with pytest.raises(stripe.InvalidRequestError, match=r"\(30.00 USD\) is greater .* \(25.00 USD\)"):
-        client.v1.refunds.create(params={"payment_intent": intent, "amount": 3000})
-    rest = client.v1.refunds.create(params={"payment_intent": intent})
+        stripe_client.v1.refunds.create(params={"payment_intent": intent, "amount": 3000})
+    rest = stripe_client.v1.refunds.create(params={"payment_intent": intent})
 
     assert (first.amount, rest.amount, rest.payment_intent) == (500, 2500, intent)
-    refunded = [e.data.object for e in client.v1.events.list(params={"type": "charge.refunded"}).data]
+    refunded = [e.data.object for e in stripe_client.v1.events.list(params={"type": "charge.refunded"}).data]
     assert [(c["amount_refunded"], c["refunded"]) for c in refunded] == [(3000, True), (500, False)]
     assert {c["payment_intent"] for c in refunded} == {intent} and refunded[0]["amount"] == 3000
     with pytest.raises(stripe.InvalidRequestError, match="greater"):
-        client.v1.refunds.create(params={"payment_intent": intent, "amount": 1})
+        stripe_client.v1.refunds.create(params={"payment_intent": intent, "amount": 1})
 
 
-def test_an_unpaid_session_has_nothing_to_refund(standin, client):
-    standin.async_payment_delay = 60
-    session = hosted(client, standin.add_price()["id"])
+def test_an_unpaid_session_has_nothing_to_refund(fresh_standin, stripe_client):
+    fresh_standin.async_payment_delay = 60
+    session = hosted(stripe_client, fresh_standin.add_price()["id"])
     press(session.url, "bank_transfer")
 
     with pytest.raises(stripe.InvalidRequestError, match="does not have a successful charge"):
-        client.v1.refunds.create(params={"payment_intent": standin.sessions[session.id]["payment_intent"]})
+        stripe_client.v1.refunds.create(params={"payment_intent": fresh_standin.sessions[session.id]["payment_intent"]})
     with pytest.raises(stripe.InvalidRequestError, match="either a charge or a payment_intent"):
-        client.v1.refunds.create(params={"amount": 100})
+        stripe_client.v1.refunds.create(params={"amount": 100})

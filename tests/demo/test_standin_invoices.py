@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,26 +12,14 @@ from shared.demo.standin import StripeStandIn
 DAY = 24 * 3600
 
 
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with StripeStandIn() as server:
-        yield server
-
 
 @pytest.fixture
-def client(standin: StripeStandIn) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        "sk_test_123", base_addresses={"api": standin.url}, max_network_retries=0
-    )
-
-
-@pytest.fixture
-def plans(standin: StripeStandIn) -> dict[str, Any]:
+def plans(fresh_standin: StripeStandIn) -> dict[str, Any]:
     monthly = {"interval": "month"}
-    basic = standin.add_price(unit_amount=1000, recurring=monthly, product_name="Basic")
-    pro = standin.add_price(unit_amount=3000, recurring=monthly, product_name="Pro")
-    customer = standin.add_customer(email="ada@example.com")
-    sub = standin.add_subscription(customer=customer["id"], price=basic["id"])
+    basic = fresh_standin.add_price(unit_amount=1000, recurring=monthly, product_name="Basic")
+    pro = fresh_standin.add_price(unit_amount=3000, recurring=monthly, product_name="Pro")
+    customer = fresh_standin.add_customer(email="ada@example.com")
+    sub = fresh_standin.add_subscription(customer=customer["id"], price=basic["id"])
     return {"basic": basic, "pro": pro, "customer": customer, "sub": sub}
 
 
@@ -47,11 +34,11 @@ def _proration(line: stripe.InvoiceLineItem) -> bool | None:
 
 
 def test_preview_prorates_at_the_proration_date(
-    client: stripe.StripeClient, plans: dict[str, Any]
+    stripe_client: stripe.StripeClient, plans: dict[str, Any]
 ) -> None:
     start = plans["sub"]["items"]["data"][0]["current_period_start"]
     halfway = start + 15 * DAY  # of a 30-day period
-    preview = client.v1.invoices.create_preview(
+    preview = stripe_client.v1.invoices.create_preview(
         params={
             "customer": plans["customer"]["id"],
             "subscription": plans["sub"]["id"],
@@ -67,9 +54,9 @@ def test_preview_prorates_at_the_proration_date(
 
 
 def test_preview_of_the_next_invoice_adds_the_new_price_for_the_next_period(
-    client: stripe.StripeClient, plans: dict[str, Any]
+    stripe_client: stripe.StripeClient, plans: dict[str, Any]
 ) -> None:
-    preview = client.v1.invoices.create_preview(
+    preview = stripe_client.v1.invoices.create_preview(
         params={
             "subscription": plans["sub"]["id"],
             "subscription_details": _change(plans, proration_behavior="none"),
@@ -92,32 +79,32 @@ def test_preview_of_the_next_invoice_adds_the_new_price_for_the_next_period(
     ],
 )
 def test_preview_rejects_what_stripe_rejects(
-    client: stripe.StripeClient, plans: dict[str, Any], details: Any, message: str
+    stripe_client: stripe.StripeClient, plans: dict[str, Any], details: Any, message: str
 ) -> None:
     with pytest.raises(stripe.InvalidRequestError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        client.v1.invoices.create_preview(
+        stripe_client.v1.invoices.create_preview(
             params={"subscription": plans["sub"]["id"], "subscription_details": _change(plans, **details)}
         )
 
 
 def test_a_price_in_another_currency_or_one_time_is_refused(
-    standin: StripeStandIn, client: stripe.StripeClient, plans: dict[str, Any]
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient, plans: dict[str, Any]
 ) -> None:
     item = plans["sub"]["items"]["data"][0]["id"]
-    euro = standin.add_price(unit_amount=900, currency="eur", recurring={"interval": "month"})
-    mug = standin.add_price(unit_amount=900)
+    euro = fresh_standin.add_price(unit_amount=900, currency="eur", recurring={"interval": "month"})
+    mug = fresh_standin.add_price(unit_amount=900)
     for price, message in ((euro, "is in eur, but this subscription is in usd"), (mug, "type=one_time")):
         with pytest.raises(stripe.InvalidRequestError, match=message):
-            client.v1.subscriptions.update(
+            stripe_client.v1.subscriptions.update(
                 plans["sub"]["id"], params={"items": [{"id": item, "price": price["id"]}]}
             )
-    assert standin.subscriptions[plans["sub"]["id"]]["items"]["data"][0]["price"]["id"] == plans["basic"]["id"]
+    assert fresh_standin.subscriptions[plans["sub"]["id"]]["items"]["data"][0]["price"]["id"] == plans["basic"]["id"]
 
 
 def test_a_plan_change_that_always_invoices_bills_and_charges_the_prorations(
-    standin: StripeStandIn, client: stripe.StripeClient, plans: dict[str, Any]
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient, plans: dict[str, Any]
 ) -> None:
-    updated = client.v1.subscriptions.update(
+    updated = stripe_client.v1.subscriptions.update(
         plans["sub"]["id"],
         params={**_change(plans), "proration_behavior": "always_invoice", "expand": ["latest_invoice"]},
     )
@@ -126,53 +113,53 @@ def test_a_plan_change_that_always_invoices_bills_and_charges_the_prorations(
     invoice = updated.latest_invoice
     assert isinstance(invoice, stripe.Invoice)
     assert (invoice.status, invoice.billing_reason, invoice.amount_paid) == ("paid", "subscription_update", 2000)
-    assert standin.invoices[invoice.id]["status"] == "paid"
+    assert fresh_standin.invoices[invoice.id]["status"] == "paid"
 
 
 def test_paying_an_invoice_follows_the_customers_card(
-    standin: StripeStandIn, client: stripe.StripeClient, plans: dict[str, Any]
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient, plans: dict[str, Any]
 ) -> None:
     sub, customer = plans["sub"]["id"], plans["customer"]["id"]
-    invoice = standin.add_invoice(sub)
-    assert standin.subscriptions[sub]["status"] == "past_due"
-    listed = client.v1.invoices.list(params={"subscription": sub, "status": "open"})
+    invoice = fresh_standin.add_invoice(sub)
+    assert fresh_standin.subscriptions[sub]["status"] == "past_due"
+    listed = stripe_client.v1.invoices.list(params={"subscription": sub, "status": "open"})
     assert [i.id for i in listed.data] == [invoice["id"]] and invoice["hosted_invoice_url"]
 
-    standin.set_card(customer, "declines", decline_code="expired_card")
+    fresh_standin.set_card(customer, "declines", decline_code="expired_card")
     with pytest.raises(stripe.CardError) as declined:
-        client.v1.invoices.pay(invoice["id"])
+        stripe_client.v1.invoices.pay(invoice["id"])
     assert declined.value.error is not None
     assert declined.value.code == "card_declined" and declined.value.error.decline_code == "expired_card"
     assert declined.value.user_message == "Your card has expired."
 
-    standin.set_card(customer, "requires_action")
+    fresh_standin.set_card(customer, "requires_action")
     with pytest.raises(stripe.CardError) as action:
-        client.v1.invoices.pay(invoice["id"])
+        stripe_client.v1.invoices.pay(invoice["id"])
     assert action.value.code == "invoice_payment_intent_requires_action"
-    assert standin.invoices[invoice["id"]]["attempt_count"] == 3  # the renewal's own, and two here
+    assert fresh_standin.invoices[invoice["id"]]["attempt_count"] == 3  # the renewal's own, and two here
 
-    standin.set_card(customer)
-    paid = client.v1.invoices.pay(invoice["id"])
+    fresh_standin.set_card(customer)
+    paid = stripe_client.v1.invoices.pay(invoice["id"])
     assert (paid.status, paid.amount_paid, paid.amount_remaining) == ("paid", 1000, 0)
-    assert standin.subscriptions[sub]["status"] == "active"
+    assert fresh_standin.subscriptions[sub]["status"] == "active"
     with pytest.raises(stripe.InvalidRequestError, match="already paid"):
-        client.v1.invoices.pay(invoice["id"])
-    assert client.v1.invoices.retrieve(invoice["id"]).status == "paid"
+        stripe_client.v1.invoices.pay(invoice["id"])
+    assert stripe_client.v1.invoices.retrieve(invoice["id"]).status == "paid"
 
 
 def test_customer_search_finds_an_exact_email_and_refuses_other_queries(
-    standin: StripeStandIn, client: stripe.StripeClient
+    fresh_standin: StripeStandIn, stripe_client: stripe.StripeClient
 ) -> None:
-    ada = standin.add_customer(email="ada@example.com")
-    standin.add_customer(email="ada@example.org")
-    quoted = standin.add_customer(email="o'hara@example.com")
-    found = client.v1.customers.search(params={"query": "email:'ada@example.com'"})
+    ada = fresh_standin.add_customer(email="ada@example.com")
+    fresh_standin.add_customer(email="ada@example.org")
+    quoted = fresh_standin.add_customer(email="o'hara@example.com")
+    found = stripe_client.v1.customers.search(params={"query": "email:'ada@example.com'"})
     assert [c.id for c in found.data] == [ada["id"]] and found["object"] == "search_result"
-    assert [c.id for c in client.v1.customers.search(params={"query": r"email:'o\'hara@example.com'"}).data] == [
+    assert [c.id for c in stripe_client.v1.customers.search(params={"query": r"email:'o\'hara@example.com'"}).data] == [
         quoted["id"]
     ]
-    assert client.v1.customers.search(params={"query": "email:'ADA@example.com'"}).data == []
+    assert stripe_client.v1.customers.search(params={"query": "email:'ADA@example.com'"}).data == []
     with pytest.raises(stripe.InvalidRequestError, match="understands one clause"):
-        client.v1.customers.search(params={"query": "name:'Ada'"})
+        stripe_client.v1.customers.search(params={"query": "name:'Ada'"})
     with pytest.raises(stripe.InvalidRequestError, match="Missing required param: query"):
-        client.v1.customers.search(params={})  # type: ignore[typeddict-item]
+        stripe_client.v1.customers.search(params={})  # type: ignore[typeddict-item]
