@@ -86,7 +86,7 @@ elif sys.argv[1] == "core":
                 from shared.web.ratelimit import check
                 check(settings.rate_limit, services.store, event["requestContext"]["http"]["sourceIp"])
             created = create_session(services.catalog, services.gateway, settings.require("site_url"),
-                                     json.loads(event["body"]), None)
+                                     json.loads(event["body"]), None, store=services.store)
             return 200, json.dumps(created)
         from shared.events.intake import parse_event, process
         try:

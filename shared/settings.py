@@ -90,6 +90,8 @@ class Settings:
     event_lease_seconds: int = 60
     rate_limit: RateLimit | None = None
     client_ip_header: str | None = None
+    checkout_config: str | None = None  # the checkout options file; None: checkout.toml beside shared/
+    cron_secret: Secret | None = None  # Vercel Cron's bearer token for the scheduled route
     present: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -147,6 +149,10 @@ class Settings:
         except ValueError:
             problems.append("RATE_LIMIT must look like 20/60 (requests per seconds), or off")
 
+        cron = get("CRON_SECRET")
+        if cron is not None and len(cron) < 16:
+            problems.append("CRON_SECRET must be at least 16 characters (Vercel recommends a random string)")
+
         hook = get("FULFILLMENT_HOOK")
         if hook is not None and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", hook):
             problems.append("FULFILLMENT_HOOK must look like package.module:function")
@@ -170,6 +176,8 @@ class Settings:
             event_lease_seconds=lease,
             rate_limit=rate_limit,
             client_ip_header=get("CLIENT_IP_HEADER"),
+            checkout_config=get("CHECKOUT_CONFIG"),
+            cron_secret=Secret(cron) if cron else None,
             present=tuple(sorted(name for name in _KNOWN if get(name) is not None)),
         )
 
@@ -212,7 +220,8 @@ _KNOWN = (
     "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_TIMEOUT",
     "SITE_URL",
     "ALLOWED_PRICES", "DYNAMODB_TABLE", "DYNAMODB_ENDPOINT_URL", "AWS_REGION", "EMAIL_FROM",
-    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER",
+    "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER", "CHECKOUT_CONFIG",
+    "CRON_SECRET",
 )
 
 

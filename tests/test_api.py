@@ -337,13 +337,27 @@ def _keys(store):
 
 
 def test_rate_limit_fails_open_when_its_store_is_down(env, catalog):
+    from shared.errors import StoreUnavailable
+    from tests.fakes import MemoryStore
+
+    class CounterDown(MemoryStore):
+        def increment(self, key, *, expires_at):
+            raise StoreUnavailable("the counter's writes fail")
+
+    client = make_client(dict(env, RATE_LIMIT="1/60"), CounterDown())
+    for _ in range(3):
+        assert client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).status_code == 200
+
+
+def test_create_session_with_the_store_down_is_a_503_never_a_sale_unchecked(env, catalog):
+    """Stock cannot be checked, so nothing is sold blind: the buyer retries, and Stripe was not called."""
     from tests.fakes import MemoryStore
 
     store = MemoryStore()
     store.fail = True
-    client = make_client(dict(env, RATE_LIMIT="1/60"), store)
-    for _ in range(3):
-        assert client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}).status_code == 200
+    client = make_client(dict(env, RATE_LIMIT="off"), store)
+    error(client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}), 503,
+          "store_unavailable")
 
 
 def test_rate_limit_setting_is_validated():

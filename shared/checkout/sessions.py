@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -12,9 +13,14 @@ from typing import Any
 from ..errors import Code, InvalidRequest
 from ..money import exponent, session_amounts
 from ..orders.lines import ITEMS_METADATA_KEY, line_items_of
+from ..store.base import Store
 from ..stripe_ids import PRICE_REF, SESSION_ID
 from .prices import Price, PriceCatalog
+from .stock import create_with_stock
+from .stock_options import StockOptions, session_expiry
 from .stripe_api import StripeGateway
+
+_NO_OPTIONS = StockOptions()
 
 MAX_QUANTITY = 99
 _QUANTITY = re.compile(r"[0-9]{1,3}")  # ASCII digits: a form field, not "٣" or "²"
@@ -77,15 +83,19 @@ def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
 
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
-                   idempotency_header: str | None) -> dict[str, str]:
+                   idempotency_header: str | None, *, store: Store, options: StockOptions = _NO_OPTIONS,
+                   now: int | None = None) -> dict[str, str]:
     ref, quantity = parse_purchase(data)
     embedded = parse_ui_mode(data)
     price = catalog.resolve(ref)
     key = idempotency_key(idempotency_header, price, quantity)
     if embedded:
         key += "-embedded"  # the same click asking for the other kind of session gets its own
-    session = gateway.create_session(session_params(price, quantity, site_url, embedded=embedded),
-                                     idempotency_key=key)
+    params = session_params(price, quantity, site_url, embedded=embedded)
+    # Limited lines are held until the session ends; with no lifetime set, that is the hold's default.
+    expires_at = params.get("expires_at") or session_expiry(time.time() if now is None else now, options.hold_minutes)
+    session = create_with_stock(store, gateway, [(price, quantity)], params, idempotency_key=key,
+                                expires_at=expires_at, now=now)
     if embedded:
         return {"id": session["id"], "clientSecret": session["client_secret"]}
     return {"id": session["id"], "url": session["url"]}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from ..orders.lines import ITEMS_METADATA_KEY
+from ..orders.reservations import RESERVATION_METADATA_KEY
 
 
 def _text(value: Any) -> bool:
@@ -65,7 +66,7 @@ SESSION: Fields = {
     "created": _whole, "livemode": _flag,
     "line_items": ListOf({"description": _text, "quantity": _whole, "amount_total": _whole, "currency": _text,
                           "price": _expandable}),
-    "metadata": {ITEMS_METADATA_KEY: _text},
+    "metadata": {ITEMS_METADATA_KEY: _text, RESERVATION_METADATA_KEY: _text},
     "presentment_details": PRESENTMENT,
     "currency_conversion": {"amount_total": _whole, "amount_subtotal": _whole, "source_currency": _text},
 }

@@ -26,7 +26,7 @@ HISTORY_LIMIT = 100
 # Fields copied from a Checkout Session snapshot onto the order when present.
 SESSION_FIELDS = (
     "mode", "amount_total", "amount_subtotal", "currency", "presentment", "customer_email", "customer",
-    "payment_intent", "subscription", "invoice", "line_items", "created", "livemode",
+    "payment_intent", "subscription", "invoice", "line_items", "created", "livemode", "reservation",
 )
 # Derived from the money facts on every change: a change that removes one removes it here too.
 DERIVED = ("refund", "dispute")

@@ -13,6 +13,8 @@ from ..settings import Settings
 
 if TYPE_CHECKING:
     from ..checkout.prices import PriceCatalog
+    from ..checkout.stock import StockView
+    from ..checkout.stock_options import StockOptions
     from ..checkout.stripe_api import StripeGateway
     from ..orders.fulfilment import Fulfiller
     from ..store.base import Store
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 class Services:
     def __init__(self, settings: Settings | None = None, *, environ: Mapping[str, str] | None = None,
                  stripe_client: Any = None, store: Store | None = None,
-                 fulfiller: Fulfiller | None = None) -> None:
+                 fulfiller: Fulfiller | None = None, stock_options: StockOptions | None = None) -> None:
         self._settings = settings
         self._environ = environ
         self._stripe_client = stripe_client
@@ -29,6 +31,8 @@ class Services:
         self._fulfiller = fulfiller
         self._gateway: StripeGateway | None = None
         self._catalog: PriceCatalog | None = None
+        self._stock_options = stock_options
+        self._stock_view: StockView | None = None
 
     @property
     def settings(self) -> Settings:
@@ -53,6 +57,24 @@ class Services:
             allowed = self.settings.require("allowed_prices")
             self._catalog = PriceCatalog(allowed, self.gateway)
         return self._catalog
+
+    @property
+    def stock_options(self) -> StockOptions:
+        """checkout.toml's stock keys (or CHECKOUT_CONFIG's file), read on first use."""
+        if self._stock_options is None:
+            from ..checkout.stock_options import load
+
+            self._stock_options = load(self.settings.checkout_config)
+        return self._stock_options
+
+    @property
+    def stock_view(self) -> StockView:
+        """What pages see of stock, cached a few seconds in this warm instance."""
+        if self._stock_view is None:
+            from ..checkout.stock import StockView
+
+            self._stock_view = StockView()
+        return self._stock_view
 
     @property
     def store(self) -> Store:
