@@ -88,7 +88,7 @@ elif sys.argv[1] == "core":
                 check(settings.rate_limit, services.store, client)
             created = create_session(services.catalog, services.gateway, settings.require("site_url"),
                                      json.loads(event["body"]), None, client=client,
-                                     secret=settings.require("stripe_secret_key"))
+                                     secret=settings.require("stripe_secret_key"), store=services.store)
             return 200, json.dumps(created)
         from shared.events.intake import parse_event, process
         try:

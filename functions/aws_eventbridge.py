@@ -12,6 +12,7 @@ services = Services()  # built lazily on the first event, then kept while the co
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     try:
         return handle(event, services.store, services.fulfiller,
-                      lease_seconds=services.settings.event_lease_seconds)
+                      lease_seconds=services.settings.event_lease_seconds,
+                      restock_on_refund=services.checkout_options.restock_on_refund)
     finally:
         telemetry.flush()

@@ -32,7 +32,9 @@ class Code(StrEnum):
     INVALID_SIGNATURE = "invalid_signature"
     INVALID_PAYLOAD = "invalid_payload"
     INVALID_SOURCE = "invalid_source"
+    TOO_MANY_PRICES = "too_many_prices"
     RATE_LIMITED = "rate_limited"
+    UNAUTHORIZED = "unauthorized"
 
     # HTTP's own, answered by the web layer.
     PAYLOAD_TOO_LARGE = "payload_too_large"
@@ -51,6 +53,7 @@ class Code(StrEnum):
     # Someone else is doing it: retry shortly.
     EVENT_IN_PROGRESS = "event_in_progress"
     FULFILMENT_IN_PROGRESS = "fulfilment_in_progress"
+    OUT_OF_STOCK = "out_of_stock"  # not a retry: what is left is in the answer
 
     # Ours (or the seller's) to fix, or to retry.
     MISCONFIGURED = "misconfigured"
@@ -80,6 +83,11 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def details(self) -> dict[str, int | str]:
+        """Fields the answer carries beside `code` and `message` (e.g. how many are left); none by default."""
+        return {}
+
 
 class InvalidRequest(DomainError):
     """The input cannot be acted on; `code` says which rule it broke.
@@ -90,6 +98,10 @@ class InvalidRequest(DomainError):
     def __init__(self, message: str, *, code: Code, line: int | None = None) -> None:
         super().__init__(message, code=code)
         self.line = line
+
+    @property
+    def details(self) -> dict[str, int | str]:
+        return {"line": self.line} if self.line is not None else {}
 
 
 class InvalidSignature(DomainError):
@@ -104,7 +116,14 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """Another invocation holds what this one needs; retrying shortly succeeds. Each kind has its code."""
+    """Another invocation holds what this one needs (retrying shortly succeeds), or what was asked for
+    is no longer there (out of stock). Each kind has its code."""
+
+
+class Unauthorized(DomainError):
+    """A caller without the credential a route asks for (the scheduler's bearer token)."""
+
+    code = Code.UNAUTHORIZED
 
 
 class RateLimited(DomainError):

@@ -102,6 +102,7 @@ class Settings:
     client_ip_header: str | None = None
     proxy_secret: Secret | None = None
     checkout_config: str | None = None  # the checkout options file; None: checkout.toml beside shared/
+    cron_secret: Secret | None = None  # Vercel Cron's bearer token for the scheduled route
     present: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -169,6 +170,10 @@ class Settings:
             problems.append(f"PROXY_SECRET is shorter than {MIN_PROXY_SECRET} characters: make a long random one, "
                             "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
 
+        cron = get("CRON_SECRET")
+        if cron is not None and len(cron) < 16:
+            problems.append("CRON_SECRET must be at least 16 characters (Vercel recommends a random string)")
+
         hook = get("FULFILLMENT_HOOK")
         if hook is not None and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", hook):
             problems.append("FULFILLMENT_HOOK must look like package.module:function")
@@ -194,6 +199,7 @@ class Settings:
             client_ip_header=ip_header.lower() if ip_header else None,
             proxy_secret=Secret(proxy_secret) if proxy_secret else None,
             checkout_config=get("CHECKOUT_CONFIG"),
+            cron_secret=Secret(cron) if cron else None,
             present=tuple(sorted(name for name in _KNOWN if get(name) is not None)),
         )
 
@@ -242,7 +248,7 @@ _KNOWN = (
     "SITE_URL",
     "ALLOWED_PRICES", "DYNAMODB_TABLE", "DYNAMODB_ENDPOINT_URL", "AWS_REGION", "EMAIL_FROM",
     "FULFILLMENT_HOOK", "CORS_ORIGINS", "EVENT_LEASE_SECONDS", "RATE_LIMIT", "CLIENT_IP_HEADER", "PROXY_SECRET",
-    "CHECKOUT_CONFIG",
+    "CHECKOUT_CONFIG", "CRON_SECRET",
 )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.events.signature import sign
-from shared.store.base import Claim, VersionConflict
+from shared.store.base import Claim, TransactionFailed, VersionConflict, Write
 from shared.store.keys import INDEXES, index_attributes
 
 FIXTURES = json.loads((Path(__file__).parents[1] / "shared/demo/standin/fixtures3.json").read_text())["resources"]
@@ -37,6 +37,30 @@ class MemoryStore:
         with self.lock:
             item = self.items.get(key)
             return copy.deepcopy(item) if item is not None else None
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self._check()
+        with self.lock:
+            return {key: copy.deepcopy(self.items[key]) for key in keys if key in self.items}
+
+    def transact(self, writes: Sequence[Write]) -> None:
+        """All or nothing, under the lock: every condition is checked before anything is written."""
+        self._check()
+        assert len({w.key for w in writes}) == len(writes) <= 100, "DynamoDB: one write per item, 100 at most"
+        with self.lock:
+            failed = {}
+            for position, write in enumerate(writes):
+                current = self.items.get(write.key)
+                if not _holds(write, current):
+                    failed[position] = copy.deepcopy(current)
+            if failed:
+                raise TransactionFailed(failed)
+            for write in writes:
+                item = self.items.setdefault(write.key, {"pk": write.key})
+                item.update(copy.deepcopy(dict(write.set)))
+                for name, amount in write.add.items():
+                    item[name] = item.get(name, 0) + amount
+                item["version"] = item.get("version", 0) + 1
 
     def put(self, key: str, item: dict[str, Any], *, expected_version: int) -> None:
         self._check()
@@ -132,6 +156,20 @@ class MemoryStore:
                 if indexed.get(hash_key) == partition and indexed.get(range_key, "") >= start:
                     found.append((indexed[range_key], copy.deepcopy(item)))
         return [item for _, item in sorted(found, key=lambda pair: pair[0])]
+
+
+def _holds(write: Write, item: dict[str, Any] | None) -> bool:
+    """A write's conditions on the item as it is, as DynamoDB evaluates them (a missing attribute fails)."""
+    if write.new and item is not None:
+        return False
+    for name, value in write.equals.items():
+        if item is None or name not in item or item[name] != value:
+            return False
+    for name, least in write.at_least.items():
+        number = (item or {}).get(name)
+        if isinstance(number, bool) or not isinstance(number, int | float) or number < least:
+            return False
+    return True
 
 
 class RecordingNotices:

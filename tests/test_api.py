@@ -334,14 +334,28 @@ def _keys(store):
 
 
 def test_rate_limit_fails_open_when_its_store_is_down(api_env, catalog):
+    from shared.errors import StoreUnavailable
+    from tests.fakes import MemoryStore
+
+    class CounterDown(MemoryStore):
+        def increment(self, key, *, expires_at):
+            raise StoreUnavailable("the counter's writes fail")
+
+    api_client = make_client(dict(api_env, RATE_LIMIT="1/60"), CounterDown())
+    for _ in range(3):
+        assert api_client.post("/api/create-checkout-session",
+                               json={"priceId": catalog["tshirt"]["id"]}).status_code == 200
+
+
+def test_create_session_with_the_store_down_is_a_503_never_a_sale_unchecked(api_env, catalog):
+    """Stock cannot be checked, so nothing is sold blind: the buyer retries, and Stripe was not called."""
     from tests.fakes import MemoryStore
 
     store = MemoryStore()
     store.fail = True
-    api_client = make_client(dict(api_env, RATE_LIMIT="1/60"), store)
-    for _ in range(3):
-        assert api_client.post("/api/create-checkout-session",
-                               json={"priceId": catalog["tshirt"]["id"]}).status_code == 200
+    api_client = make_client(dict(api_env, RATE_LIMIT="off"), store)
+    error(api_client.post("/api/create-checkout-session", json={"priceId": catalog["tshirt"]["id"]}), 503,
+          "store_unavailable")
 
 
 def test_rate_limit_setting_is_validated():

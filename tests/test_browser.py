@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -380,3 +381,50 @@ def test_another_order_after_a_failure_is_a_new_attempt(browser, site):
     expect(button).to_be_enabled()
     assert len(keys) == 2 and keys[0] != keys[1]
 
+
+@pytest.fixture
+def shop(standin, demo_prices, local_dynamo):
+    """A site of its own (its own table, and its own instance's few seconds of cached stock)."""
+    import uuid
+
+    from shared.store.dynamo import DynamoStore
+
+    store = DynamoStore(f"browser-stock-{uuid.uuid4().hex[:8]}", endpoint_url=local_dynamo.url, region="us-east-1")
+    store.create_table()
+    server = LiveServer()
+    env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_API_BASE": standin.url, "SITE_URL": server.url,
+           "ALLOWED_PRICES": "price_tshirt,price_poster,price_membership", "RATE_LIMIT": "off"}
+    server.start(create_app(Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([])),
+                            static_dir=str(PUBLIC_DIR)))
+    server.store = store  # type: ignore[attr-defined]  # the test sets stock in it
+    yield server
+    server.stop()
+
+
+def test_the_page_shows_how_many_are_left_caps_the_quantity_and_turns_sold_out(browser, shop):
+    from shared.checkout.stock import PAGE_TTL_SECONDS
+    from shared.orders.stock import set_available
+
+    site = shop
+    form = "form:has([data-price-id=price_tshirt])"
+    set_available(site.store, "price_tshirt", 2)
+    page = new_page(browser)
+    page.goto(site.url + "/")
+    note = page.locator(f"{form} .stock-note")
+    expect(note).to_have_text("Only 2 left")
+    assert page.get_attribute(f"{form} input[name=quantity]", "max") == "2"
+    expect(page.locator("button[data-price-id=price_poster]")).to_have_text("Buy now")  # unlimited: as it was
+    # Someone else buys the last two while this page is open: its Buy is refused, and the page says so.
+    set_available(site.store, "price_tshirt", 0)
+    page.click("button[data-price-id=price_tshirt]")
+    button = page.locator("button[data-price-id=price_tshirt]")
+    expect(button).to_have_text("Sold out")
+    expect(button).to_be_disabled()
+    expect(page.locator("button[data-price-id=price_tshirt] + .stripe-checkout-error")).to_have_text("Sold out.")
+    expect(note).to_be_hidden()
+    # A fresh visit, once what this instance read is over 5 s old, shows it sold out from the start.
+    time.sleep(PAGE_TTL_SECONDS + 0.2)
+    again = new_page(browser)
+    again.goto(site.url + "/")
+    expect(again.locator("button[data-price-id=price_tshirt]")).to_have_text("Sold out")
+    assert page.violations == [] and again.violations == []

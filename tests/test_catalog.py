@@ -99,7 +99,7 @@ def test_every_problem_is_reported_at_once_naming_the_item_and_field():
         "item club: interval: 'fortnight' is not one of day, week, month, year (leave it out for a one-time price)",
         "item gift: trial_days: only a recurring item (with an interval) can have a trial",
         "item mug: colour: unknown field; expected one of amount, art, checkout, currency, description, images, "
-        "interval, interval_count, lookup_key, name, trial_days",
+        "interval, interval_count, lookup_key, name, stock, trial_days",
         "item has space: lookup_key: required: letters, digits and _ . : - (at most 200), e.g. tshirt-2026",
         "item yen: amount: 10.5: JPY takes whole amounts",
     ]

@@ -74,15 +74,16 @@ def test_create_session_with_the_rate_limit_needs_botocore_not_boto3(standin, ca
     assert answer["loaded"] == ["botocore", "stripe"]
 
 
-def test_create_session_without_the_rate_limit_never_imports_boto3(standin, catalog):
+def test_create_session_without_the_rate_limit_never_imports_boto3(standin, catalog, local_dynamo, dynamo_store):
+    # Without the limit, botocore still comes for the stock read: a price may be limited.
     body = json.dumps({"priceId": catalog["tshirt"]["id"]}).encode()
     answer = first_request(function_url_event("/api/create-checkout-session", body,
                                               {"content-type": "application/json"}),
                            STRIPE_SECRET_KEY=SECRET_KEY, STRIPE_API_BASE=standin.url,
                            ALLOWED_PRICES=catalog["tshirt"]["id"], SITE_URL="https://shop.example.com",
-                           RATE_LIMIT="off")
+                           RATE_LIMIT="off", DYNAMODB_ENDPOINT_URL=local_dynamo.url, DYNAMODB_TABLE=dynamo_store.table)
     assert answer["status"] == 200
-    assert answer["loaded"] == ["stripe"]
+    assert answer["loaded"] == ["botocore", "stripe"]
 
 
 # --- every module imports on its own: no import cycles ----------------------------------------------
@@ -109,12 +110,14 @@ EVERY_PATH = r"""
 import json, sys
 from functions.aws_lambda import handler
 from functions.aws_eventbridge import handler as on_bridge_event
+from functions.aws_schedule import handler as on_schedule
 from api.index import app  # Vercel's entry point
 steps = json.loads(sys.stdin.read())
 statuses = []
 for name, event in steps["requests"]:
     statuses.append([name, handler(event, None)["statusCode"]])
 statuses.append(["eventbridge", on_bridge_event(steps["eventbridge"], None)])
+statuses.append(["schedule", on_schedule({"source": "aws.events", "detail-type": "Scheduled Event"}, None)])
 loaded = sorted(m for m in sys.modules if m.startswith(("shared.demo", "shared.cli", "shared.__main__")))
 print(json.dumps({"statuses": statuses, "loaded": loaded}))
 """
@@ -136,8 +139,8 @@ def test_no_request_path_imports_the_demo_or_the_command_line(standin, catalog, 
     purchase = json.dumps({"priceId": catalog["tshirt"]["id"]}).encode()
     json_type = {"content-type": "application/json"}
 
-    def get(path: str, query: str = "") -> dict:
-        event = function_url_event(path, b"", {})
+    def get(path: str, query: str = "", headers: dict | None = None) -> dict:
+        event = function_url_event(path, b"", headers or {})
         event["requestContext"]["http"]["method"], event["rawQueryString"], event["body"] = "GET", query, ""
         return event
 
@@ -151,6 +154,8 @@ def test_no_request_path_imports_the_demo_or_the_command_line(standin, catalog, 
         ("portal", function_url_event("/api/create-portal-session", json.dumps({"session_id": paid}).encode(),
                                       json_type)),
         ("webhook", function_url_event("/api/webhook", body, {k.lower(): v for k, v in headers.items()})),
+        ("stock", get("/api/stock", f"priceId={catalog['tshirt']['id']}")),
+        ("release-stale", get("/api/release-stale", headers={"authorization": "Bearer imports-cron-secret-0123"})),
         ("wrong-method", get("/api/create-checkout-session")),
         ("unknown", get("/api/x")),
     ]
@@ -160,14 +165,17 @@ def test_no_request_path_imports_the_demo_or_the_command_line(standin, catalog, 
                        STRIPE_PUBLISHABLE_KEY="pk_test_importsOnly", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                        STRIPE_API_BASE=standin.url, ALLOWED_PRICES=catalog["tshirt"]["id"],
                        SITE_URL="https://shop.example.com", DYNAMODB_ENDPOINT_URL=local_dynamo.url,
-                       DYNAMODB_TABLE=dynamo_store.table, RATE_LIMIT="20/60")
+                       DYNAMODB_TABLE=dynamo_store.table, RATE_LIMIT="20/60", CRON_SECRET="imports-cron-secret-0123")
     result = subprocess.run([sys.executable, "-c", EVERY_PATH], input=json.dumps({"requests": requests,
                             "eventbridge": bridge}), capture_output=True, text=True, cwd=ROOT, env=environment,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert dict(answer["statuses"]) == {"health": 200, "config": 200, "create": 200, "create-form": 400,
-                                        "session": 200, "portal": 400, "webhook": 200, "wrong-method": 405,
-                                        "unknown": 404, "eventbridge": {"event_id": "evt_1EventBridgeRecorded0001",
-                                                                        "outcome": "applied"}}
+                                        "session": 200, "portal": 400, "webhook": 200, "stock": 200,
+                                        "release-stale": 200, "wrong-method": 405, "unknown": 404,
+                                        "eventbridge": {"event_id": "evt_1EventBridgeRecorded0001",
+                                                        "outcome": "applied"},
+                                        "schedule": {"released": 0, "sold": 0, "waiting": 0, "unchanged": 0,
+                                                     "failed": 0}}
     assert answer["loaded"] == []

@@ -303,7 +303,9 @@ def world(spec_env, dynamo_store, standin, catalog) -> World:
 CREATE, SUMMARY = "/api/create-checkout-session", "/api/checkout-session"
 PORTAL, CONFIG = "/api/create-portal-session", "/api/config"
 WEBHOOK, HEALTH = "/api/webhook", "/api/health"
+STOCK, STALE = "/api/stock", "/api/release-stale"
 PUBLISHABLE_KEY = "pk_test_51PublishableKeyForTests"
+CRON_SECRET = "cron-secret-for-the-tests-0123"
 
 
 def deliver(client: TestClient, event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> Any:
@@ -385,6 +387,33 @@ def _summary_rate_limited(w: World) -> Any:
     return response
 
 
+def _down_store() -> MemoryStore:
+    store = MemoryStore()
+    store.fail = True
+    return store
+
+
+def _out_of_stock(w: World) -> Any:
+    from shared.orders.stock import set_available
+
+    set_available(w.store, w.catalog["tshirt"]["id"], 1)
+    return w.client().post(CREATE, json={"priceId": w.catalog["tshirt"]["id"], "quantity": 2})
+
+
+def _stock(query: str) -> Callable[[World], Any]:
+    return lambda w: w.client().get(f"{STOCK}?{query.replace('@tshirt', w.catalog['tshirt']['id'])}",
+                                    headers={"Origin": SITE})
+
+
+def _stale(authorization: str | None = f"Bearer {CRON_SECRET}", *, env: dict[str, str] | None = None,
+           store: Any = None) -> Callable[[World], Any]:
+    def run(w: World) -> Any:
+        headers = {"Authorization": authorization} if authorization else {}
+        return w.client(dict(env if env is not None else w.env, CRON_SECRET=CRON_SECRET),
+                        store=store).get(STALE, headers=headers)
+    return run
+
+
 def _form(data: Any, content: bytes | None = None) -> Callable[[World], Any]:
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     return lambda w: w.client().post(CREATE, data=data, content=content, headers=headers, follow_redirects=False)
@@ -447,6 +476,9 @@ SCENARIOS: list[tuple[str, str, str, Callable[[World], Any], int, str | None]] =
         CREATE, json={"priceId": w.catalog["tshirt"]["id"]}), 500, "misconfigured"),
     ("Stripe down on create", "POST", CREATE, lambda w: _stripe_down(
         w, lambda c: c.post(CREATE, json={"priceId": w.catalog["tshirt"]["id"]})), 502, "stripe_error"),
+    ("out of stock", "POST", CREATE, _out_of_stock, 409, "out_of_stock"),
+    ("store down on create", "POST", CREATE, lambda w: w.client(store=_down_store()).post(
+        CREATE, json={"priceId": w.catalog["tshirt"]["id"]}), 503, "store_unavailable"),
     ("preflight from the site", "OPTIONS", CREATE, lambda w: w.client().options(
         CREATE, headers={"Origin": SITE, "Access-Control-Request-Method": "POST"}), 204, None),
     ("preflight from elsewhere", "OPTIONS", SUMMARY, lambda w: w.client().options(
@@ -523,6 +555,27 @@ SCENARIOS: list[tuple[str, str, str, Callable[[World], Any], int, str | None]] =
                                                              make_event("checkout.session.completed", make_session())),
      500, "misconfigured"),
     ("store down", "POST", WEBHOOK, _store_down, 503, "store_unavailable"),
+    ("stock", "GET", STOCK, _stock("priceId=@tshirt&priceId=poster-lookup"), 200, None),
+    ("stock of nothing", "GET", STOCK, _stock(""), 400, "missing_price"),
+    ("stock of 21 prices", "GET", STOCK, _stock("&".join(f"priceId=p{i}" for i in range(21))), 400,
+     "too_many_prices"),
+    ("stock of a price not on sale", "GET", STOCK, _stock("priceId=price_not_allowed"), 400, "unknown_price"),
+    ("stock of an archived price", "GET", STOCK, lambda w: w.client().get(
+        STOCK, params={"priceId": w.catalog["retired"]["id"]}), 400, "inactive_price"),
+    ("POST on stock", "POST", STOCK, lambda w: w.client().post(STOCK), 405, "method_not_allowed"),
+    ("stock without a key", "GET", STOCK, lambda w: w.client(w.without("STRIPE_SECRET_KEY")).get(
+        STOCK, params={"priceId": "poster-lookup"}), 500, "misconfigured"),
+    ("Stripe down on stock", "GET", STOCK, lambda w: _stripe_down(
+        w, lambda c: c.get(STOCK, params={"priceId": "poster-lookup"})), 502, "stripe_error"),
+    ("store down on stock", "GET", STOCK, lambda w: w.client(store=_down_store()).get(
+        STOCK, params={"priceId": "poster-lookup"}), 503, "store_unavailable"),
+    ("release-stale", "GET", STALE, _stale(), 200, None),
+    ("release-stale without the secret", "GET", STALE, _stale(None), 401, "unauthorized"),
+    ("release-stale with another secret", "GET", STALE, _stale("Bearer not-the-secret-at-all"), 401, "unauthorized"),
+    ("POST on release-stale", "POST", STALE, lambda w: w.client().post(STALE), 405, "method_not_allowed"),
+    ("release-stale without a key", "GET", STALE, lambda w: _stale(env=w.without("STRIPE_SECRET_KEY"))(w), 500,
+     "misconfigured"),
+    ("release-stale store down", "GET", STALE, _stale(store=_down_store()), 503, "store_unavailable"),
     ("health", "GET", HEALTH, lambda w: w.client().get(HEALTH), 200, None),
     ("health misconfigured", "GET", HEALTH, lambda w: w.misconfigured().get(HEALTH), 200, None),
     ("health without a key", "GET", HEALTH, lambda w: w.client(w.without("STRIPE_SECRET_KEY")).get(HEALTH), 200, None),

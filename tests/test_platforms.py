@@ -286,6 +286,23 @@ def test_vercel_rewrites_every_api_route_to_an_existing_function():
     assert [p.name for p in (ROOT / "api").glob("*.py")] == ["index.py"]  # every .py under api/ becomes a function
 
 
+def test_vercel_cron_calls_the_release_stale_route_on_a_schedule_every_plan_allows():
+    from shared.web.routes import RELEASE_STALE
+
+    [cron] = vercel_config()["crons"]
+    assert cron["path"] == RELEASE_STALE and RELEASE_STALE in API_ROUTES
+    minute, hour, *rest = cron["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and rest == ["*", "*", "*"]  # once a day: Hobby plans allow no more
+
+
+def test_serverless_runs_release_stale_every_15_minutes():
+    function = serverless()["functions"]["stock"]
+    assert function["handler"] == "functions/aws_schedule.handler"
+    assert function["events"] == [{"schedule": "rate(15 minutes)"}]
+    module = importlib.import_module("functions.aws_schedule")
+    assert callable(module.handler)
+
+
 def brace_expand(pattern: str) -> list[str]:
     """A glob's `{a,b}` alternatives, innermost first, as minimatch expands them."""
     match = re.search(r"\{([^{}]*)\}", pattern)
@@ -458,15 +475,22 @@ def test_serverless_table_equals_what_create_table_makes():
 
 
 OPERATOR_ONLY = {"create_table", "describe_time_to_live", "update_time_to_live"}
+# IAM has no action of its own for a transaction: each of its writes needs the action it performs. Ours
+# are all Updates (`DynamoStore._update_of`).
+TRANSACTION_ACTIONS = {"transact_write_items": {"dynamodb:UpdateItem"}}
 
 
 def test_serverless_grants_exactly_the_dynamodb_calls_the_code_makes():
     source = (ROOT / "shared" / "store" / "dynamo.py").read_text()
     calls = set(re.findall(r'_(?:call|conditional)\(\s*"([a-z_]+)"', source)) - OPERATOR_ONLY
-    needed = {"dynamodb:" + "".join(part.title() for part in call.split("_")) for call in calls}
+    needed: set[str] = set()
+    for call in calls:
+        needed |= TRANSACTION_ACTIONS.get(call, {"dynamodb:" + "".join(part.title() for part in call.split("_"))})
+    assert '"Update": self._update_of(write)' in source and '"Put":' not in source and '"ConditionCheck"' not in source
     [statement] = serverless()["provider"]["iam"]["role"]["statements"]
     assert statement["Effect"] == "Allow" and set(statement["Action"]) == needed
-    assert needed == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+    assert needed == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                      "dynamodb:Query"}
     assert statement["Resource"] == [{"Fn::GetAtt": ["OrdersTable", "Arn"]},
                                      {"Fn::Join": ["/", [{"Fn::GetAtt": ["OrdersTable", "Arn"]}, "index/*"]]}]
 

@@ -64,18 +64,24 @@
     if (show) ui.title.focus();
   }
 
+  // At most what stock.js says is left (when the page has it), else 99.
+  function most(i) {
+    var left = window.StaticCheckoutStock && window.StaticCheckoutStock.limit(i.priceId);
+    return left == null ? MAX : Math.max(1, Math.min(MAX, left));
+  }
+
   function render() {
     var n = count(), sum = 0;
     ui.badge.textContent = n;
     ui.toggle.setAttribute('aria-label', 'Cart, ' + many(n));
     ui.list.textContent = n ? '' : 'Your cart is empty.';
     items.forEach(function (i, at) {
-      var qty = el('input', { type: 'number', min: 1, max: MAX, value: i.quantity, 'aria-label': 'Quantity of ' + i.name });
+      var qty = el('input', { type: 'number', min: 1, max: most(i), value: i.quantity, 'aria-label': 'Quantity of ' + i.name });
       var less = el('button', { type: 'button', 'data-step': -1, 'aria-label': 'One less ' + i.name }, '\u2212');
       var more = el('button', { type: 'button', 'data-step': 1, 'aria-label': 'One more ' + i.name }, '+');
       var drop = el('button', { type: 'button', 'class': 'cart-remove', 'aria-label': 'Remove ' + i.name }, 'Remove');
       less.disabled = i.quantity < 2;
-      more.disabled = i.quantity >= MAX;
+      more.disabled = i.quantity >= most(i);
       less.onclick = more.onclick = function () { set(at, i.quantity + +this.dataset.step, this.dataset.step); };
       qty.onchange = function () { set(at, +qty.value); };
       drop.onclick = function () { remove(at); };
@@ -100,7 +106,7 @@
 
   function set(at, quantity, step) {
     var i = items[at];
-    if (!(quantity >= 1 && quantity <= MAX && quantity % 1 === 0)) return render();
+    if (!(quantity >= 1 && quantity <= most(i) && quantity % 1 === 0)) return render();
     i.quantity = quantity;
     changed(i.name + ': ' + quantity + '.', function () {
       var line = ui.list.children[at], again = step && line.querySelector('[data-step="' + step + '"]');
@@ -130,7 +136,7 @@
       items.push(found = { priceId: id, name: d.name || id, unitAmount: +d.unitAmount || 0, currency: currency,
         exponent: +(d.currencyExponent || 2), quantity: 0 });
     }
-    found.quantity = Math.min(MAX, found.quantity + quantity);
+    found.quantity = Math.min(most(found), found.quantity + quantity);
     changed('Added ' + quantity + ' \u00d7 ' + found.name + '.');
   }
 
@@ -157,6 +163,9 @@
     (line ? line.querySelector('input') : busy).focus();
   }
 
+  document.addEventListener('static-checkout:stock', function () {
+    if (ui && !ui.list.contains(document.activeElement)) render(); // not under the buyer's cursor
+  });
   load();
   var paid = new URLSearchParams(location.search).get('session_id');
   try { if (paid && JSON.parse(localStorage.getItem(KEY)).pending === paid) { items = []; save(); } } catch (e) { /* none */ }

@@ -135,6 +135,12 @@
       // fetch() rejects with a TypeError whose text ("Failed to fetch") means nothing to a buyer.
       setBusy(btn, false);
       showError(btn, err instanceof TypeError ? GENERIC_ERROR : err.message);
+      if (err.code === 'out_of_stock') {
+        // What is left is in the answer: the stock script (stock.js), if on the page, shows it.
+        document.dispatchEvent(new CustomEvent('static-checkout:out-of-stock', {
+          detail: { priceId: priceId, available: err.available, button: btn }
+        }));
+      }
       // Disabling the button while busy dropped its focus on the page's body; give it back, so a
       // keyboard user is where they were, and hears the message the button is described by.
       btn.focus();
@@ -151,7 +157,11 @@
     });
     let data = null;
     try { data = await res.json(); } catch (e) { /* a proxy error page is not JSON */ }
-    if (!res.ok || !data) throw new Error((data && data.error && data.error.message) || GENERIC_ERROR);
+    if (!res.ok || !data) {
+      const failure = new Error((data && data.error && data.error.message) || GENERIC_ERROR);
+      if (data && data.error) { failure.code = data.error.code; failure.available = data.error.available; }
+      throw failure;
+    }
     return data;
   }
 

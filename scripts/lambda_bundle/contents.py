@@ -27,7 +27,7 @@ LEFT_OUT = ("shared/cli/", "shared/demo/", "shared/__main__.py")
 # includeFiles names the same (a test keeps them equal).
 ROOT_FILES = ("checkout.toml",)
 # The modules serverless.yml's functions name as handlers (a test keeps them equal); the smoke run imports each.
-ENTRY_POINTS = ("functions.aws_lambda", "functions.aws_eventbridge")
+ENTRY_POINTS = ("functions.aws_lambda", "functions.aws_eventbridge", "functions.aws_schedule")
 PRUNED_DIRS = {"__pycache__", "bin"}
 # Powertools' REST/GraphQL router and its bundled Swagger UI (2 MB): the app routes with Starlette.
 PRUNED_PREFIXES = ("aws_lambda_powertools/event_handler/",)

@@ -1,5 +1,6 @@
-"""Just enough of Stripe for create-session (a price, a new Checkout Session), and a DynamoDB without the table,
-on a loopback port, for the smoke run (smoke.py)."""
+"""Just enough of Stripe for create-session (a price, a new Checkout Session), and a DynamoDB without the table
+(but for create-session's stock read, which finds no limited price), on a loopback port, for the smoke run
+(smoke.py)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,10 @@ class _StandIn(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers.get("content-length") or 0))
-        if self.headers.get("x-amz-target", "").startswith("DynamoDB_"):
+        target = self.headers.get("x-amz-target", "")
+        if target.endswith(".BatchGetItem"):
+            self._answer(200, {"Responses": {"smoke": []}, "UnprocessedKeys": {}}, "application/x-amz-json-1.0")
+        elif target.startswith("DynamoDB_"):
             self._answer(400, {"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
                                "message": "Requested resource not found"}, "application/x-amz-json-1.0")
         elif self.path == "/v1/checkout/sessions":

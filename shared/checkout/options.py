@@ -2,9 +2,11 @@
 
 The file's keys are Stripe's own Checkout Session parameter names (`allow_promotion_codes`,
 `shipping_address_collection.allowed_countries`, `shipping_options`, `automatic_tax.enabled`, …), so
-Stripe's documentation of each applies unchanged. Two keys are ours:
+Stripe's documentation of each applies unchanged. Three keys are ours:
 
-- `expires_after_minutes` (30 to 1440): the session's lifetime, sent as `expires_at`;
+- `expires_after_minutes` (30 to 1440): the session's lifetime, sent as `expires_at`, and how long a
+  checkout holds limited stock (30 when not set: then Stripe's default lifetime is cut to the hold's);
+- `restock_on_refund` (default false): whether a refund puts the units back on sale;
 - `adjustable_quantity`: `line_items[].adjustable_quantity` for every line, and under a lookup key
   (`[adjustable_quantity.tshirt]`) for that price's line.
 
@@ -33,6 +35,7 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / CONFIG_FILE  # beside share
 # sent where its value applies: `subscribe` to subscriptions, the others to payments.
 PAYMENT_ONLY = ("customer_creation", "invoice_creation", "shipping_options")
 MIN_LIFETIME, MAX_LIFETIME = 30, 1440  # minutes: Stripe's bounds on a session's expires_at
+DEFAULT_HOLD_MINUTES = MIN_LIFETIME  # a limited checkout holds its units no longer than Stripe must keep it open
 DEFAULT_MAXIMUM = 99  # Stripe's, for an adjustable quantity
 
 _CURRENCY = text(3, r"[a-z]{3}", "a three-letter currency code in lowercase, e.g. usd")
@@ -95,7 +98,7 @@ STRIPE_OPTIONS: dict[str, Check] = {
     "after_expiration": table({"recovery": table({"enabled": flag, "allow_promotion_codes": flag},
                                                  required=["enabled"])}, required=["recovery"]),
 }
-OUR_OPTIONS = ("expires_after_minutes", "adjustable_quantity")
+OUR_OPTIONS = ("expires_after_minutes", "adjustable_quantity", "restock_on_refund")
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,12 @@ class CheckoutOptions:
     adjustable_every: dict[str, Any] | None = None  # adjustable_quantity for every line
     adjustable_by_key: dict[str, dict[str, Any]] = field(default_factory=dict)  # … per lookup key
     source: str = CONFIG_FILE
+    restock_on_refund: bool = False
+
+    @property
+    def hold_minutes(self) -> int:
+        """How long a checkout holds limited stock: the session's lifetime, else the shortest Stripe allows."""
+        return self.expires_after_minutes or DEFAULT_HOLD_MINUTES
 
     def session_params(self, mode: str, currency: str, now: float) -> dict[str, Any]:
         """The session-level parameters for a cart in this mode and currency, made `now` (Unix seconds)."""
@@ -187,8 +196,10 @@ def _parse(data: Any, source: str) -> CheckoutOptions:
     lifetime = data.get("expires_after_minutes")
     if lifetime is not None:
         whole(MIN_LIFETIME, MAX_LIFETIME)(lifetime, "expires_after_minutes")
+    restock = data.get("restock_on_refund", False)
+    flag(restock, "restock_on_refund")
     every, by_key = _adjustable(data.get("adjustable_quantity"))
-    return CheckoutOptions(params, lifetime, every, by_key, source)
+    return CheckoutOptions(params, lifetime, every, by_key, source, restock)
 
 
 def _any(value: Any, path: str) -> Any:

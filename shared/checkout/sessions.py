@@ -14,12 +14,15 @@ from typing import Any
 from ..errors import Code, InvalidRequest
 from ..money import exponent, session_amounts
 from ..orders.lines import items_metadata, line_items_of
+from ..orders.reservations import OutOfStock
 from ..orders.sale import promotion_codes, sale_of
 from ..settings import Secret
+from ..store.base import Store
 from ..stripe_ids import SESSION_ID
 from .cart import Cart, build_cart, parse_lines, parse_purchase, resolve_prices
-from .options import CheckoutOptions
+from .options import CheckoutOptions, expires_at
 from .prices import PriceCatalog
+from .stock import create_with_stock
 from .stripe_api import StripeGateway
 
 __all__ = ["create_session", "parse_purchase", "session_params", "summary"]
@@ -90,16 +93,27 @@ def idempotency_key(header: str | None, params: Mapping[str, Any], *, client: st
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
                    idempotency_header: str | None, options: CheckoutOptions = _NO_OPTIONS, *, client: str,
-                   secret: Secret) -> dict[str, str]:
-    """A new Checkout Session for the cart `data` asks for; `client` is the buyer's address bucket."""
+                   secret: Secret, store: Store, now: int | None = None) -> dict[str, str]:
+    """A new Checkout Session for the cart `data` asks for, its limited lines held for it (`checkout/stock.py`);
+    `client` is the buyer's address bucket."""
     requested = parse_lines(data)
     embedded = parse_ui_mode(data)
     cart = build_cart(requested, resolve_prices(requested, catalog.resolve))
-    params = session_params(cart, site_url, embedded=embedded, options=options)
+    made = time.time() if now is None else now
+    params = session_params(cart, site_url, embedded=embedded, options=options, now=made)
     key = idempotency_key(idempotency_header, params, client=client, secret=secret)
     if embedded:
         key += "-embedded"  # the same click asking for the other kind of session gets its own
-    session = gateway.create_session(params, idempotency_key=key)
+    # The key names the reservation too, so a retried click finds its hold rather than taking more. Limited
+    # lines are held until the session ends: the seller's lifetime, or with none set, the hold's default.
+    hold_until = params.get("expires_at") or expires_at(made, options.hold_minutes)
+    try:
+        session = create_with_stock(store, gateway, [(line.price, line.quantity) for line in cart.lines], params,
+                                    idempotency_key=key, expires_at=hold_until, now=None if now is None else int(now))
+    except OutOfStock as short:
+        # Its line counts the cart's merged lines; the buyer's is the request's line that first named the price.
+        line = cart.lines[short.line - 1].line or 1
+        raise OutOfStock(line=line, available=short.available, lines=len(requested)) from None
     if embedded:
         return {"id": session["id"], "clientSecret": session["client_secret"]}
     return {"id": session["id"], "url": session["url"]}

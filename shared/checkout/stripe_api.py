@@ -82,6 +82,15 @@ class StripeGateway:
 
         return self._call(fetch, "session")
 
+    def expire_session(self, session_id: str) -> dict[str, Any]:
+        """Close an open session now, so nobody can pay it (Stripe refuses one that is not open)."""
+        return self._call(lambda c: c.v1.checkout.sessions.expire(session_id).to_dict(), "session")
+
+    def sessions_created(self, since: int, until: int) -> list[dict[str, Any]]:
+        """Every Checkout Session created from `since` to `until` (Unix seconds, inclusive), newest first."""
+        return self._call(lambda c: [s.to_dict() for s in c.v1.checkout.sessions.list(
+            params={"created": {"gte": since, "lte": until}, "limit": 100}).auto_paging_iter()], "session")
+
     def create_portal_session(self, customer: str, *, return_url: str) -> dict[str, Any]:
         return self._call(lambda c: c.v1.billing_portal.sessions.create(
             params={"customer": customer, "return_url": return_url}).to_dict(), "customer")

@@ -23,6 +23,7 @@ WHOLE_TWO_DECIMAL = frozenset({"isk"})
 MAX_TRIAL_DAYS = 730  # Stripe's limit on subscription_data.trial_period_days
 MAX_IMAGES = 8  # Stripe's limit on a product's images
 MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}  # Stripe's three-year cap
+MAX_STOCK = 10_000_000
 
 # The product and price a catalog item owns carry its key here, so a later sync finds them.
 KEY_METADATA = "static_checkout_key"
@@ -33,7 +34,7 @@ TRIAL_METADATA = "trial_period_days"
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 _ART = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _FIELDS = {"lookup_key", "name", "description", "images", "amount", "currency", "interval", "interval_count",
-           "trial_days", "art", "checkout"}
+           "trial_days", "art", "checkout", "stock"}
 
 
 class CatalogError(ValueError):
@@ -57,6 +58,7 @@ class Item:
     trial_days: int | None = None
     art: str | None = None  # the page's card picture: a `card-art--…` class in public/css/site.css
     embedded: bool = False  # Checkout inside the page rather than on Stripe's
+    stock: int | None = None  # units in all (on sale, in checkouts and sold); None: unlimited, or set by hand
 
     @property
     def recurring(self) -> dict[str, Any] | None:
@@ -202,6 +204,9 @@ def _item(raw: Any, position: int, default_currency: str, problems: list[str]) -
     art = raw.get("art")
     if art is not None and (not isinstance(art, str) or not _ART.match(art)):
         problem("art", "must be a short class name: lowercase letters, digits and -")
+    stock = _whole(raw.get("stock"), "stock", problem)
+    if stock is not None and not 0 <= stock <= MAX_STOCK:
+        problem("stock", f"must be 0 to {MAX_STOCK:,} units (leave it out for no limit)")
     checkout = raw.get("checkout", "hosted")
     if checkout not in ("hosted", "embedded"):
         problem("checkout", "must be hosted (Stripe's page, the default) or embedded (inside your page)")
@@ -210,7 +215,7 @@ def _item(raw: Any, position: int, default_currency: str, problems: list[str]) -
     return Item(lookup_key=str(key), name=str(name).strip(), unit_amount=unit_amount, currency=currency,
                 description=description.strip() if description else None, images=tuple(images),
                 interval=interval, interval_count=count or 1, trial_days=trial, art=art,
-                embedded=checkout == "embedded")
+                embedded=checkout == "embedded", stock=stock)
 
 
 def _whole(value: Any, field: str, problem: Any) -> int | None:

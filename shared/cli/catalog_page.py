@@ -76,7 +76,10 @@ def render_page(catalog: Catalog) -> str:
 
     <!-- Embedded Checkout mounts here when a button with data-ui-mode="embedded" is pressed. -->
     <section id="{CONTAINER}" class="stripe-embedded-checkout" aria-label="Checkout"></section>"""
-    return _PAGE.format(title=title, lead=lead, cards=cards, container=container)
+    # Limited items say how many are left, and "Sold out" when none are.
+    stock = "" if all(item.stock is None for item in catalog.items) else \
+        '\n  <script src="/js/stock.js" defer></script>'
+    return _PAGE.format(title=title, lead=lead, cards=cards, container=container, stock=stock)
 
 
 def _card(item: Item, card_id: str) -> str:
@@ -132,7 +135,7 @@ _PAGE = """<!doctype html>
   <link rel="icon" href="/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/css/site.css">
   <script src="/js/stripe-checkout.js" defer></script>
-  <script src="/js/cart.js" defer></script>
+  <script src="/js/cart.js" defer></script>{stock}
 </head>
 <body>
   <a class="skip-link" href="#main">Skip to products</a>

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..money import format_amount
+from ..orders import stock
+from ..store.base import Store
 from .catalog import KEY_METADATA, TRIAL_METADATA, Item
 
 Kind = Literal["create_product", "update_product", "create_price", "update_price", "archive_price", "unchanged"]
@@ -190,3 +192,23 @@ def _period(interval: str | None, count: int) -> str:
     if interval is None:
         return " one-time"
     return f" / {interval}" if count == 1 else f" / {count} {interval}s"
+
+
+def sync_stock(items: Iterable[Item], store: Store, *, dry_run: bool = False) -> Iterator[str]:
+    """Make each item's stock total (on sale + in checkouts + sold) what the file says, under its lookup key
+    (the price holding the key sells it). Items without `stock` are left as they are."""
+    for item in items:
+        if item.stock is None:
+            continue
+        if dry_run:
+            yield f"{item.lookup_key}: stock {item.stock} in all (now {_counts(stock.current(store, item.lookup_key))})"
+            continue
+        after, change = stock.sync_total(store, item.lookup_key, item.stock)
+        if change or after.total != item.stock:
+            yield f"{item.lookup_key}: stock {item.stock} in all, {_counts(after)}"
+
+
+def _counts(s: stock.Stock) -> str:
+    if s.available is None:
+        return "unlimited"
+    return f"{s.available} on sale, {s.held} in checkouts, {s.sold} sold"

@@ -1,5 +1,6 @@
 """The command line: `python -m shared serve | create-table | reconcile | orders | events | report | catalog |
-subscriptions | doctor | trigger | demo`. Each command is a few lines here; what it does lives in its own module.
+stock | subscriptions | doctor | trigger | demo`. Each command is a few lines here; what it does lives in its
+own module.
 
 The local demo (`serve --demo`, `demo …`) is not imported here: `python -m shared` hands it in (`Demo`),
 so nothing the command line imports can bring the demo along."""
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import DomainError
 from . import operations
+from . import stock as stock_commands
 from ._args import arg as _arg
 from ._args import parse_window
 
@@ -94,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--out", default="public/index.html")
 
     operations.add_commands(commands)
+    stock_commands.add_commands(commands)
 
     doctor = commands.add_parser("doctor", help="check the whole setup and say what to fix")
     doctor.add_argument("--endpoint-url", help="the webhook endpoint's URL (default: SITE_URL/api/webhook)")
@@ -138,7 +141,8 @@ def _reconcile(services: Services, args: argparse.Namespace) -> int:
     from ..events.recovery import reconcile
 
     report = reconcile(services.gateway, services.store, services.fulfiller, since=int(time.time()) - args.since,
-                       dry_run=args.dry_run, lease_seconds=services.settings.event_lease_seconds)
+                       dry_run=args.dry_run, lease_seconds=services.settings.event_lease_seconds,
+                       restock_on_refund=services.checkout_options.restock_on_refund)
     verb = "missing" if args.dry_run else "new"
     print(f"{len(report.new)} {verb}, {report.already} already applied, {report.ignored} ignored, "
           f"{len(report.failed)} failed")
@@ -172,13 +176,17 @@ def _catalog(services: Services, args: argparse.Namespace) -> int:
         print(allowed_prices_line(catalog))
         return 0
 
-    from .catalog_sync import apply, load_current, plan
+    from .catalog_sync import apply, load_current, plan, sync_stock
     services.settings.require("stripe_secret_key")
     mode = services.settings.stripe_mode
     actions = plan(catalog.items, load_current(services.gateway, [i.lookup_key for i in catalog.items]),
                    archive_replaced=args.archive_replaced)
     print(f"Plan ({mode} mode):", *(f"{a.key:24} {a.note}" for a in actions), sep="\n  ")
+    limited = [item for item in catalog.items if item.stock is not None]
     if args.dry_run:
+        if limited:
+            print("Stock (in the DynamoDB table, not Stripe):", *sync_stock(limited, services.store, dry_run=True),
+                  sep="\n  ")
         print("Dry run: nothing changed.")
         return 0
     done = 0
@@ -191,9 +199,15 @@ def _catalog(services: Services, args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"catalog: stopped after {done} change(s): {exc.message}\nRun sync again to continue.", file=sys.stderr)
         return 1
+    for line in sync_stock(limited, services.store):
+        print(f"  {line}")
+        done += 1
     print(f"{done} change(s) made." if done else "Nothing to change.")
     print("\nButtons (put <script src=\"/js/stripe-checkout.js\" defer></script> once on the page, and for the "
           "cart <script src=\"/js/cart.js\" defer></script> and <div data-cart></div>):\n")
+    if limited:
+        print("Limited items: add <script src=\"/js/stock.js\" defer></script> too, for \"Only N left\" and "
+              "\"Sold out\".\n")
     print(*(snippet(item) for item in catalog.items), sep="\n\n")
     print(f"\n{allowed_prices_line(catalog)}")
     return 0
@@ -227,5 +241,5 @@ def _trigger(services: Services, args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"create-table": _create_table, "reconcile": _reconcile, "orders": _orders, "catalog": _catalog,
-             "doctor": _doctor, "trigger": _trigger, **operations.COMMANDS}
+             "doctor": _doctor, "trigger": _trigger, **operations.COMMANDS, **stock_commands.COMMANDS}
 

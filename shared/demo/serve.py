@@ -92,7 +92,7 @@ def _run(host: str, port: int, catalog: Catalog, folder: Path, delay: float) -> 
 def _app(environment: dict[str, str], catalog: Catalog) -> Any:
     """The real app over the demo's settings, its catalog made in the stand-in, its pages as the demo shows them."""
     from ..checkout.stripe_api import StripeGateway
-    from ..cli.catalog_sync import apply, load_current, plan
+    from ..cli.catalog_sync import apply, load_current, plan, sync_stock
     from ..settings import Settings
     from ..store.dynamo import DynamoStore
     from ..web.app import create_app
@@ -106,6 +106,8 @@ def _app(environment: dict[str, str], catalog: Catalog) -> Any:
         pass
     store = DynamoStore.from_settings(settings)
     store.create_table()
+    for _ in sync_stock(catalog.items, store):  # the limited edition's units, as `catalog sync` writes them
+        pass
     app = create_app(Services(settings, store=store), static_dir=str(PUBLIC_DIR))
     return DemoPages(app, store_page=render_page(catalog), checkout_origin=environment["STRIPE_API_BASE"])
 

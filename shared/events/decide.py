@@ -19,6 +19,7 @@ from ..orders.changes import InvoiceLink, OrderChange, PaymentChange, Subscripti
 from ..orders.lines import line_items_of
 from ..orders.model import Change, Fact
 from ..orders.money import CLOSED_DISPUTE
+from ..orders.reservations import RESERVATION_METADATA_KEY
 from ..orders.sale import buyer_of, sale_of
 
 HANDLED_TYPES = (
@@ -199,8 +200,15 @@ def session_snapshot(session: dict[str, Any]) -> dict[str, Any]:
         "line_items": line_items_of(session),
         "sale": sale_of(session),
         **buyer_of(session),
+        # The stock this checkout holds (create-session's reservation), to sell or release with it.
+        "reservation": _text((session.get("metadata") or {}).get(RESERVATION_METADATA_KEY)),
     }
     return {k: v for k, v in snapshot.items() if v is not None}
+
+
+def _text(value: Any) -> str | None:
+    # Metadata anyone with the secret key can edit: only a string names a reservation.
+    return value if isinstance(value, str) and value else None
 
 
 def subscription_snapshot(sub: dict[str, Any]) -> dict[str, Any]:

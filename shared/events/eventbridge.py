@@ -20,10 +20,12 @@ from .intake import check_event, process
 STRIPE_SOURCE_PREFIX = "aws.partner/stripe.com"
 
 
-def handle(envelope: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int) -> dict[str, str]:
+def handle(envelope: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int,
+           restock_on_refund: bool = False) -> dict[str, str]:
     source = envelope.get("source")
     if not isinstance(source, str) or not source.startswith(STRIPE_SOURCE_PREFIX):
         raise InvalidRequest("Not a Stripe event source.", code=Code.INVALID_SOURCE)
     event = check_event(envelope.get("detail"), "The EventBridge detail")
-    outcome = process(event, store, fulfiller, lease_seconds=lease_seconds, source="eventbridge")
+    outcome = process(event, store, fulfiller, lease_seconds=lease_seconds, source="eventbridge",
+                      restock_on_refund=restock_on_refund)
     return {"event_id": event["id"], "outcome": outcome}

@@ -25,6 +25,7 @@ from ..orders.records import (
     apply_payment_change,
     apply_subscription_change,
 )
+from ..orders.reservations import settle as settle_reservation
 from ..settings import Secret
 from ..store.base import Claim, Item, Store, release_after_failure
 from ..store.keys import event_key
@@ -61,8 +62,13 @@ def check_event(value: Any, what: str = "The event") -> dict[str, Any]:
 
 
 def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_seconds: int = 60,
-            now: int | None = None, source: str = "webhook") -> str:
+            now: int | None = None, source: str = "webhook", restock_on_refund: bool = False) -> str:
     """Apply one verified event exactly once. Returns `applied`, `duplicate` or `ignored`.
+
+    An order whose checkout holds stock (its session's reservation) takes its reservation along under
+    the same claim: sold when paid, released when expired or its delayed payment failed, and — with
+    `restock_on_refund` (checkout.toml) — put back on sale when refunded in full. Each of those is a
+    conditional step of its own (`orders/reservations.py`), so a retry after a failure here redoes none.
 
     The ledger entry also says what happened, for `python -m shared events`: the event's type, where
     it came from and when it was taken up (written with the claim), the record it changed (with the
@@ -94,6 +100,7 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
         raise EventInProgress("This event is being processed by another request; retry shortly.")
     try:
         reached = _apply(store, decision, fulfiller)
+        _settle_stock(store, decision, reached, restock_on_refund=restock_on_refund, now=now)
         for record in reached:
             fulfiller.settle(store, record, now=now)
     except Exception as exc:
@@ -130,6 +137,18 @@ def _apply(store: Store, decision: Decision, fulfiller: Fulfiller) -> list[Reach
             fulfiller.tell(subscription_notice(decision.notice, subscription))
         return reached
     return []
+
+
+def _settle_stock(store: Store, decision: Decision, reached: list[Reached], *, restock_on_refund: bool,
+                  now: int) -> None:
+    """The reservation of each order reached, if it has one: nothing is read for any other order.
+    A session's own events sell or release; money events matter only when refunds restock."""
+    session_event = isinstance(decision, OrderChange)
+    for kind, record in reached:
+        if kind != "order" or not record.get("reservation"):
+            continue
+        if session_event or (restock_on_refund and record.get("status") == "refunded"):
+            settle_reservation(store, record, restock_on_refund=restock_on_refund, now=now)
 
 
 def _touched(decision: Decision, reached: list[Reached]) -> Item:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import telemetry
+from ..checkout.stale import PAID
 from ..checkout.stripe_api import StripeGateway
 from ..errors import DomainError, StoreUnavailable
 from ..orders.changes import OrderChange
@@ -22,7 +23,6 @@ from ..store.keys import event_key, order_key
 from .decide import HANDLED_TYPES, session_snapshot
 from .intake import process
 
-PAID = ("paid", "no_payment_required")
 TYPES_PER_LIST = 20  # Stripe's limit on `types` in one events list call
 
 
@@ -65,7 +65,7 @@ class ReconcileReport:
 
 
 def reconcile(gateway: StripeGateway, store: Store, fulfiller: Fulfiller, *, since: int, dry_run: bool = False,
-              lease_seconds: int = 60) -> ReconcileReport:
+              lease_seconds: int = 60, restock_on_refund: bool = False) -> ReconcileReport:
     """Apply every handled event since `since` that the ledger lacks, oldest first."""
     report = ReconcileReport()
     events = [event for start in range(0, len(HANDLED_TYPES), TYPES_PER_LIST)
@@ -79,7 +79,8 @@ def reconcile(gateway: StripeGateway, store: Store, fulfiller: Fulfiller, *, sin
             report.new.append(event["id"])
             continue
         try:
-            outcome = process(event, store, fulfiller, lease_seconds=lease_seconds, source="reconcile")
+            outcome = process(event, store, fulfiller, lease_seconds=lease_seconds, source="reconcile",
+                              restock_on_refund=restock_on_refund)
         except DomainError as exc:
             report.failed.append((event["id"], exc.code))
             continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from ..orders.lines import ITEMS_KEYS
+from ..orders.reservations import RESERVATION_METADATA_KEY
 
 
 def _text(value: Any) -> bool:
@@ -86,7 +87,7 @@ SESSION: Fields = {
     "line_items": ListOf({"description": _text, "quantity": _whole, "amount_subtotal": _whole,
                           "amount_discount": _whole, "amount_tax": _whole, "amount_total": _whole, "currency": _text,
                           "price": Expandable({"unit_amount": _whole})}),
-    "metadata": {key: _text for key in ITEMS_KEYS},
+    "metadata": {**{key: _text for key in ITEMS_KEYS}, RESERVATION_METADATA_KEY: _text},
     "presentment_details": PRESENTMENT,
     "currency_conversion": {"amount_total": _whole, "amount_subtotal": _whole, "source_currency": _text},
     # The sale's breakdown (orders/sale.py), in each API shape.

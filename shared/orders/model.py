@@ -26,7 +26,7 @@ HISTORY_LIMIT = 100
 # Fields copied from a Checkout Session snapshot onto the order when present.
 SESSION_FIELDS = (
     "mode", "amount_total", "amount_subtotal", "currency", "presentment", "customer_email", "customer",
-    "payment_intent", "subscription", "invoice", "created", "livemode",
+    "payment_intent", "subscription", "invoice", "created", "livemode", "reservation",
     "customer_name", "customer_phone", "customer_address", "business_name", "tax_ids", "custom_fields", "consent",
 )
 # The sale's breakdown and its lines: copied together, and only from a snapshot that tells as much as the

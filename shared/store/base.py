@@ -1,12 +1,13 @@
 """What the logic above sees of storage: a few calls — read, versioned write, claim, finish, release,
-query, increment — and the errors they raise. The logic receives a `Store` as a parameter, so tests
-hand it an in-memory one; `dynamo.py` is the real one.
+query, increment, and a transaction over several items — and the errors they raise. The logic receives
+a `Store` as a parameter, so tests hand it an in-memory one; `dynamo.py` is the real one.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .. import telemetry
@@ -24,8 +25,39 @@ class VersionConflict(Exception):
     """Another writer changed the item since it was read; read again and retry."""
 
 
+@dataclass(frozen=True)
+class Write:
+    """One item's part of a transaction (`Store.transact`): conditions on the item as it is, then changes.
+
+    Every condition of every write holds, and then all the changes are made, or nothing is written.
+    An attribute a condition names must exist: `at_least` on a missing number fails, as DynamoDB's does.
+    """
+
+    key: str
+    new: bool = False  # the item must not exist yet
+    equals: Mapping[str, Any] = field(default_factory=dict)  # attribute == value
+    at_least: Mapping[str, int] = field(default_factory=dict)  # number attribute >= value
+    set: Mapping[str, Any] = field(default_factory=dict)
+    add: Mapping[str, int] = field(default_factory=dict)  # added to numbers (a missing one counts from 0)
+
+
+class TransactionFailed(Exception):
+    """A condition of a transaction did not hold, so nothing was written.
+
+    `failed` maps the position of each write whose condition failed to its item as it was (None when
+    there was none): the caller learns why (e.g. how many are left) without reading again.
+    """
+
+    def __init__(self, failed: dict[int, Item | None]) -> None:
+        super().__init__(f"transaction condition failed at {sorted(failed)}")
+        self.failed = failed
+
+
 class Store(Protocol):
     def get(self, key: str) -> Item | None: ...
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Item]:
+        """The items that exist among `keys` (at most 100), by key, read consistently."""
 
     def put(self, key: str, item: Item, *, expected_version: int) -> None:
         """Write `item` with version `expected_version + 1`; 0 means the item must not exist yet."""
@@ -58,6 +90,10 @@ class Store(Protocol):
 
     def increment(self, key: str, *, expires_at: int) -> int:
         """Add one to the item's counter, atomically; returns the new count."""
+
+    def transact(self, writes: Sequence[Write]) -> None:
+        """Make all the writes (each on its own item, at most 100) at once, or none: `TransactionFailed`
+        when a condition does not hold. Each written item's version goes up by one."""
 
 
 def release_after_failure(store: Store, key: str, token: str, *, correlation_id: str,

@@ -6,13 +6,19 @@ botocore is imported and its client built on first use, never at import: the che
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreUnavailable
 from .attributes import dump, load
-from .base import Claim, Item, VersionConflict
+from .base import Claim, Item, TransactionFailed, VersionConflict, Write
 from .keys import INDEXES, TTL_ATTRIBUTE, index_attributes, table_definition
+
+# A transaction DynamoDB cancels because another one touched the same item at that moment (a rush on the
+# last units) is tried again, with jittered backoff; conditions that fail are the caller's answer.
+TRANSACTION_ATTEMPTS = 6
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -46,8 +52,25 @@ class DynamoStore:
         response = self._call("get_item", TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
         return load(response["Item"]) if "Item" in response else None
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        pending = [{"pk": {"S": key}} for key in dict.fromkeys(keys)]
+        for attempt in range(8):
+            if not pending:
+                return found
+            response = self._call("batch_get_item",
+                                  RequestItems={self.table: {"Keys": pending, "ConsistentRead": True}})
+            for raw in response.get("Responses", {}).get(self.table, []):
+                item = load(raw)
+                found[item["pk"]] = item
+            # Keys DynamoDB did not get to (throttled, or over 16 MB) come back: ask again after a pause.
+            pending = ((response.get("UnprocessedKeys") or {}).get(self.table) or {}).get("Keys", [])
+            if pending:
+                time.sleep(0.05 * 2**attempt)
+        raise StoreUnavailable("DynamoDB batch_get_item left keys unread; retry.")
+
     def put(self, key: str, item: Item, *, expected_version: int) -> None:
-        body = {**item, **index_attributes(key, item), "pk": key, "version": expected_version + 1}
+        body = {**item, **_present(index_attributes(key, item)), "pk": key, "version": expected_version + 1}
         if expected_version == 0:
             condition, values = "attribute_not_exists(pk)", {}
         else:
@@ -65,7 +88,7 @@ class DynamoStore:
             values[":exp"] = {"N": str(expires_at)}
         names: dict[str, str] = {}
         if fields:
-            assigned, names, more = _assignments({**fields, **index_attributes(key, fields)})
+            assigned, names, more = _assignments({**fields, **_present(index_attributes(key, fields))})
             update += f", {assigned}"
             values.update(more)
         free = "attribute_not_exists(done_at) AND (attribute_not_exists(claim_until) OR claim_until < :now)"
@@ -97,6 +120,7 @@ class DynamoStore:
         return Claim.CLAIMED
 
     def set_fields(self, key: str, fields: Item) -> Item:
+        fields = {**fields, **_present(index_attributes(key, fields))}
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         values = {f":v{i}": value for i, value in enumerate(fields.values())}
         assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
@@ -180,6 +204,58 @@ class DynamoStore:
                               ReturnValues="UPDATED_NEW")
         return int(response["Attributes"]["hits"]["N"])
 
+    def transact(self, writes: Sequence[Write]) -> None:
+        items = [{"Update": self._update_of(write)} for write in writes]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._call("transact_write_items", TransactItems=items)
+                return
+            except _Cancelled as cancelled:
+                reasons = cancelled.reasons
+            failed = {i: (load(r["Item"]) if r.get("Item") else None)
+                      for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
+            if failed:
+                raise TransactionFailed(failed)
+            codes = sorted({str(r.get("Code")) for r in reasons} - {"None"})
+            if codes != ["TransactionConflict"]:
+                why = ", ".join(codes) or "no reason"
+                raise StoreUnavailable(f"DynamoDB transact_write_items was cancelled: {why}")
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        raise StoreUnavailable("DynamoDB transact_write_items kept conflicting with other transactions; retry.")
+
+    def _update_of(self, write: Write) -> dict[str, Any]:
+        """One Update of a TransactWriteItems call: the write's conditions, sets, adds, and the index
+        attributes its sets imply (None ones removed)."""
+        indexed = index_attributes(write.key, dict(write.set))
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":one": 1}
+
+        def name(attribute: str) -> str:
+            placeholder = f"#n{len(names)}"
+            names[placeholder] = attribute
+            return placeholder
+
+        def value(content: Any) -> str:
+            placeholder = f":v{len(values)}"
+            values[placeholder] = content
+            return placeholder
+
+        sets = [f"{name(k)} = {value(v)}" for k, v in {**write.set, **_present(indexed)}.items()]
+        adds = [f"{name(k)} {value(v)}" for k, v in write.add.items()] + [f"{name('version')} :one"]
+        removes = [name(k) for k, v in indexed.items() if v is None]
+        conditions = ["attribute_not_exists(pk)"] if write.new else []
+        conditions += [f"{name(k)} = {value(v)}" for k, v in write.equals.items()]
+        conditions += [f"{name(k)} >= {value(v)}" for k, v in write.at_least.items()]
+        expression = (f"SET {', '.join(sets)} " if sets else "") + f"ADD {', '.join(adds)}" + \
+            (f" REMOVE {', '.join(removes)}" if removes else "")
+        update: dict[str, Any] = {"TableName": self.table, "Key": {"pk": {"S": write.key}},
+                                  "UpdateExpression": expression, "ExpressionAttributeNames": names,
+                                  "ExpressionAttributeValues": dump(values),
+                                  "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        if conditions:
+            update["ConditionExpression"] = " AND ".join(conditions)
+        return update
+
     def create_table(self, *, wait: bool = True) -> bool:
         """Create the table with its indexes and TTL. Returns False when it already existed."""
         try:
@@ -213,6 +289,8 @@ class DynamoStore:
             error = exc.response.get("Error", {})
             if error.get("Code") == "ConditionalCheckFailedException":
                 raise _ConditionFailed(exc.response.get("Item")) from exc
+            if error.get("Code") == "TransactionCanceledException":
+                raise _Cancelled(exc.response.get("CancellationReasons") or []) from exc
             raise StoreUnavailable(f"DynamoDB {operation} failed: {error.get('Code', 'error')}") from exc
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB {operation} failed: {type(exc).__name__}") from exc
@@ -228,6 +306,17 @@ def _assignments(fields: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
 def _names(names: dict[str, str]) -> dict[str, Any]:
     # DynamoDB refuses an empty ExpressionAttributeNames.
     return {"ExpressionAttributeNames": names} if names else {}
+
+
+def _present(attributes: Item) -> Item:
+    """Index attributes to set (those set to None are removed, which only a transaction's update does)."""
+    return {k: v for k, v in attributes.items() if v is not None}
+
+
+class _Cancelled(Exception):
+    def __init__(self, reasons: list[dict[str, Any]]) -> None:
+        super().__init__("transaction cancelled")
+        self.reasons = reasons
 
 
 class _ConditionFailed(Exception):

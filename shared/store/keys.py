@@ -11,8 +11,8 @@ from typing import Any
 
 from .base import Item
 
-ORDER, PAYMENT, INVOICE, SUBSCRIPTION, EVENT, NOTICE, RATE = (
-    "ORDER#", "PAYMENT#", "INVOICE#", "SUB#", "EVENT#", "NOTICE#", "RATE#")
+ORDER, PAYMENT, INVOICE, SUBSCRIPTION, EVENT, NOTICE, RATE, STOCK, RESERVATION = (
+    "ORDER#", "PAYMENT#", "INVOICE#", "SUB#", "EVENT#", "NOTICE#", "RATE#", "STOCK#", "RESERVATION#")
 
 
 def order_key(session_id: str) -> str:
@@ -50,6 +50,17 @@ def rate_key(client_hash: str, window: int) -> str:
     return f"{RATE}{client_hash}#{window}"
 
 
+def stock_key(ref: str) -> str:
+    """A price's stock: under its lookup key when it has one (so it follows the catalog item when a new
+    price takes the key), else under its ID."""
+    return f"{STOCK}{ref}"
+
+
+def reservation_key(reservation_id: str) -> str:
+    """The units one checkout holds, from create-session until they are sold or released."""
+    return f"{RESERVATION}{reservation_id}"
+
+
 def is_order(key: str) -> bool:
     return key.startswith(ORDER)
 
@@ -82,12 +93,24 @@ def table_definition(name: str) -> dict[str, Any]:
 
 def index_attributes(key: str, item: Item) -> Item:
     """The index attributes an item carries: orders by customer email and, with subscriptions and the
-    event ledger, by time (`by_created`, each kind under its own partition key)."""
+    event ledger, by time (`by_created`, each kind under its own partition key); stock by its reference,
+    and held reservations by when their hold ends. An attribute set to None is one to remove."""
     if key.startswith(EVENT):
         # The ledger by day, so a window is a few small Queries rather than one ever-growing
         # partition; sorted by when the event was last taken up (which its claim records).
         seen = int(item.get("seen_at") or 0)
         return {"gsi2pk": ledger_partition(seen), "gsi2sk": f"{seen:012d}#{item.get('event_id', '')}"} if seen else {}
+    if key.startswith(STOCK):
+        return {"gsi2pk": ALL_STOCK, "gsi2sk": key.removeprefix(STOCK)}
+    if key.startswith(RESERVATION):
+        # Only held reservations are indexed, by the end of their hold, for `release-stale`: the
+        # attributes go (None: removed) when one is sold or released, so the index stays small.
+        if "state" not in item:
+            return {}
+        if item["state"] != HELD:
+            return {"gsi2pk": None, "gsi2sk": None}
+        return {"gsi2pk": HELD_RESERVATIONS,
+                "gsi2sk": f"{int(item.get('hold_until') or 0):012d}#{item.get('reservation_id', '')}"}
     if key.startswith(SUBSCRIPTION):
         return {"gsi2pk": ALL_SUBSCRIPTIONS,
                 "gsi2sk": f"{int(item.get('created') or 0):012d}#{item.get('subscription_id', '')}"}
@@ -102,6 +125,8 @@ def index_attributes(key: str, item: Item) -> Item:
 
 # The named queries: which index, which partition of it and, for ranges, where the sort keys start.
 ALL_ORDERS, ALL_SUBSCRIPTIONS, LEDGER = "ORDERS", "SUBSCRIPTIONS", "EVENTS#"
+ALL_STOCK, HELD_RESERVATIONS = "STOCKS", "RESERVATIONS#HELD"
+HELD = "held"  # a reservation's state while its units are out of `available` and not yet sold
 DAY = 86400
 
 
@@ -128,6 +153,16 @@ def ledger_since(since: int, until: int) -> list[tuple[str, str, str]]:
 
 def ledger_partition(stamp: int) -> str:
     return f"{LEDGER}{time.strftime('%Y-%m-%d', time.gmtime(stamp))}"
+
+
+def all_stock() -> tuple[str, str]:
+    """Every price with stock, by reference (`query_range`)."""
+    return "by_created", ALL_STOCK
+
+
+def held_reservations() -> tuple[str, str]:
+    """Every held reservation, the one whose hold ends first first (`query_range`)."""
+    return "by_created", HELD_RESERVATIONS
 
 
 def orders_by_email(email: str) -> tuple[str, str]:

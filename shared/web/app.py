@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from starlette.applications import Starlette
@@ -13,11 +14,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 
 from .. import __version__, telemetry
-from ..errors import Code, DomainError, InvalidRequest, InvalidSignature, Misconfigured
+from ..errors import Code, DomainError, InvalidRequest, InvalidSignature, Misconfigured, Unauthorized
 from . import routes as paths
 from .bodies import read_body, read_purchase
 from .cors import VaryOnOrigin, cors_headers
-from .errors import HTTP_CODES, error_body, headers_of, line_of, status_of
+from .errors import HTTP_CODES, error_body, headers_of, status_of
 from .services import Services
 
 CHECKOUT_BODY_LIMIT = 16 * 1024
@@ -58,9 +59,9 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
 
         site = settings.require("site_url")
         secret = settings.require("stripe_secret_key")
-        created = await run_in_threadpool(create_session, services.catalog, services.gateway, site, data,
-                                          request.headers.get("idempotency-key"), services.checkout_options,
-                                          client=client, secret=secret)
+        created = await run_in_threadpool(lambda: create_session(
+            services.catalog, services.gateway, site, data, request.headers.get("idempotency-key"),
+            services.checkout_options, client=client, secret=secret, store=services.store))
         # The answer opens this buyer's checkout: no cache may keep it.
         headers = {"Cache-Control": "no-store", **cors_headers(request, settings)}
         if from_form:
@@ -127,12 +128,39 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             raise
         telemetry.count("EventsReceived")
         outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
-                                          lease_seconds=settings.event_lease_seconds)
+                                          lease_seconds=settings.event_lease_seconds,
+                                          restock_on_refund=services.checkout_options.restock_on_refund)
         # The correlation id goes with each line, not into the logger's shared keys: a Vercel or
         # local process serves requests concurrently, and they would overwrite each other's.
         telemetry.logger().info("webhook handled", extra={
             "correlation_id": event["id"], "event_type": event["type"], "outcome": outcome})
         return JSONResponse({"received": True, "outcome": outcome})
+
+    async def stock(request: Request) -> Response:
+        """What is left of each price a page names; unlimited is null. Cacheable for as long as it may be stale."""
+        from ..checkout.stock import PAGE_TTL_SECONDS, parse_stock_query, stock_levels
+
+        settings = services.settings
+        refs = parse_stock_query(request.query_params.getlist("priceId"))
+        settings.require("stripe_secret_key")
+        levels = await run_in_threadpool(stock_levels, services.catalog, services.stock_view, services.store, refs)
+        # Cacheable as long as it may be stale; `cors.VaryOnOrigin` adds `Vary: Origin`.
+        headers = {"Cache-Control": f"public, max-age={int(PAGE_TTL_SECONDS)}", **cors_headers(request, settings)}
+        return JSONResponse({"stock": levels}, headers=headers)
+
+    async def release_stale(request: Request) -> Response:
+        """Vercel Cron's call (`vercel.json`), with the project's CRON_SECRET as its bearer token; nobody else's."""
+        from ..checkout.stale import release_stale as run
+
+        settings = services.settings
+        expected = settings.cron_secret
+        given = request.headers.get("authorization", "")
+        if expected is None or not hmac.compare_digest(given.encode(), f"Bearer {expected.reveal()}".encode()):
+            raise Unauthorized("This route is for the deployment's scheduler only.")
+        settings.require("stripe_secret_key")
+        report = await run_in_threadpool(run, services.store, services.gateway)
+        telemetry.logger().info("release-stale", extra=report.counts())
+        return JSONResponse(report.counts(), headers={"Cache-Control": "no-store"})
 
     async def health(request: Request) -> Response:
         from ..settings import _KNOWN, Settings
@@ -179,6 +207,8 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         Route(paths.CONFIG, config, methods=["GET"]),
         Route(paths.WEBHOOK, webhook, methods=["POST"]),
         Route(paths.HEALTH, health, methods=["GET"]),
+        Route(paths.STOCK, stock, methods=["GET"]),
+        Route(paths.RELEASE_STALE, release_stale, methods=["GET"]),
     ]
     if static_dir is not None:
         from .pages import pages_app
@@ -194,7 +224,7 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         status = status_of(exc)
         if status >= 500:
             telemetry.logger().warning("request failed", extra={"path": request.url.path, "code": exc.code})
-        return JSONResponse(error_body(exc.code, exc.message, line=line_of(exc)), status_code=status,
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status,
                             headers=headers_of(exc))
 
     async def on_http_error(request: Request, exc: Exception) -> Response:

@@ -1,8 +1,8 @@
 """Our errors as HTTP answers: the one table from an error's kind to its status, and the JSON body.
 
 Below this layer errors are plain (`shared.errors`); here each becomes
-`{"error": {"code": …, "message": …}}` with its status (and `"line"` when it is about one cart line), and a
-rate limit's wait becomes `Retry-After`.
+`{"error": {"code": …, "message": …}}` (and the error's own details: the cart `line` it is about, how many
+are `available`) with its status, and a rate limit's wait becomes `Retry-After`.
 The two errors only HTTP has (a body too large, a content type we do not read) live here too.
 """
 
@@ -21,6 +21,7 @@ from ..errors import (
     OperationFailed,
     RateLimited,
     StoreUnavailable,
+    Unauthorized,
     UpstreamError,
 )
 
@@ -36,6 +37,7 @@ class UnsupportedMediaType(DomainError):
 STATUS: dict[type[DomainError], int] = {
     InvalidRequest: 400,
     InvalidSignature: 400,
+    Unauthorized: 401,
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
@@ -65,13 +67,6 @@ def headers_of(error: DomainError) -> dict[str, str]:
     return {}
 
 
-def error_body(code: Code, message: str, *, line: int | None = None) -> dict[str, Any]:
-    """The JSON of an error; `line` says which cart line it is about (1 for the first), when one is."""
-    error: dict[str, Any] = {"code": code.value, "message": message}
-    if line is not None:
-        error["line"] = line
-    return {"error": error}
-
-
-def line_of(error: DomainError) -> int | None:
-    return error.line if isinstance(error, InvalidRequest) else None
+def error_body(code: Code, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON of an error; `details` are the error's own fields beside code and message (`DomainError.details`)."""
+    return {"error": {"code": code.value, "message": message, **(details or {})}}

@@ -10,5 +10,8 @@ CREATE_PORTAL_SESSION = "/api/create-portal-session"
 CONFIG = "/api/config"
 WEBHOOK = "/api/webhook"
 HEALTH = "/api/health"
+STOCK = "/api/stock"
+RELEASE_STALE = "/api/release-stale"  # Vercel Cron's; Lambda runs the same work on a schedule of its own
 
-API_ROUTES = (CREATE_CHECKOUT_SESSION, CHECKOUT_SESSION, CREATE_PORTAL_SESSION, CONFIG, WEBHOOK, HEALTH)
+API_ROUTES = (CREATE_CHECKOUT_SESSION, CHECKOUT_SESSION, CREATE_PORTAL_SESSION, CONFIG, WEBHOOK, HEALTH, STOCK,
+              RELEASE_STALE)

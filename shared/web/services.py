@@ -14,6 +14,7 @@ from ..settings import Settings
 if TYPE_CHECKING:
     from ..checkout.options import CheckoutOptions
     from ..checkout.prices import PriceCatalog
+    from ..checkout.stock import StockView
     from ..checkout.stripe_api import StripeGateway
     from ..orders.fulfilment import Fulfiller
     from ..store.base import Store
@@ -31,6 +32,7 @@ class Services:
         self._gateway: StripeGateway | None = None
         self._catalog: PriceCatalog | None = None
         self._checkout_options = checkout_options
+        self._stock_view: StockView | None = None
 
     @property
     def settings(self) -> Settings:
@@ -64,6 +66,15 @@ class Services:
 
             self._checkout_options = load(self.settings.checkout_config)
         return self._checkout_options
+
+    @property
+    def stock_view(self) -> StockView:
+        """What pages see of stock, cached a few seconds in this warm instance."""
+        if self._stock_view is None:
+            from ..checkout.stock import StockView
+
+            self._stock_view = StockView()
+        return self._stock_view
 
     @property
     def store(self) -> Store:

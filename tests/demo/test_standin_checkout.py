@@ -248,6 +248,20 @@ def test_expire_ends_an_open_session_once(fresh_standin, stripe_client):
     assert missing.value.http_status == 404
 
 
+def test_sessions_are_listed_newest_first_and_filtered_by_creation_and_status(fresh_standin, stripe_client):
+    price = fresh_standin.add_price()["id"]
+    made = [hosted(stripe_client, price, metadata={"n": str(n)}) for n in range(3)]
+    stripe_client.v1.checkout.sessions.expire(made[1].id)
+    created = made[0].created
+    listed = stripe_client.v1.checkout.sessions.list(params={"created": {"gte": created - 1, "lte": created + 60},
+                                                             "limit": 2})
+    assert [s.metadata["n"] for s in listed.auto_paging_iter()] == ["2", "1", "0"]
+    assert listed.has_more
+    open_ones = stripe_client.v1.checkout.sessions.list(params={"status": "open"})
+    assert [s.id for s in open_ones.data] == [made[2].id, made[0].id]
+    assert stripe_client.v1.checkout.sessions.list(params={"created": {"gt": created + 3600}}).data == []
+
+
 def test_refunds_add_up_on_the_charge_and_never_exceed_it(fresh_standin, stripe_client):
     session = hosted(stripe_client, fresh_standin.add_price(unit_amount=1500)["id"])
     press(session.url, "pay")

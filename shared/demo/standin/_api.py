@@ -45,6 +45,7 @@ from stripe.params.checkout import (
     SessionCreateParams,
     SessionExpireParams,
     SessionLineItemListParams,
+    SessionListParams,
     SessionRetrieveParams,
 )
 
@@ -224,6 +225,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], type, Callable[[Call], JSON]]] = [
             seller.delete_webhook_endpoint,
         ),
         ("POST", r"/v1/checkout/sessions", SessionCreateParams, handlers.create_session),
+        ("GET", r"/v1/checkout/sessions", SessionListParams, handlers.list_sessions),
         ("GET", r"/v1/checkout/sessions/([^/]+)", SessionRetrieveParams, handlers.retrieve_session),
         (
             "GET",

@@ -68,6 +68,19 @@ def retrieve_session(call: Call) -> JSON:
     return _expanded(call, copy.deepcopy(session))
 
 
+def list_sessions(call: Call) -> JSON:
+    """Newest first, filtered as Stripe filters them (`created`, `status`, `customer`, `payment_intent`)."""
+    p = call.params
+    ordered = sorted(enumerate(call.store.sessions.values()), key=lambda x: (x[1]["created"], x[0]))
+    sessions = [
+        s
+        for _, s in reversed(ordered)
+        if _created_matches(p.get("created"), s["created"])
+        and all(p[name] == s.get(name) for name in ("status", "customer", "payment_intent") if name in p)
+    ]
+    return _expanded(call, _page(sessions, p, "/v1/checkout/sessions"))
+
+
 def expire_session(call: Call) -> JSON:
     session = _payments.expire_session(call.store, call.id, call.params)
     return _expanded(call, copy.deepcopy(session))
