@@ -193,7 +193,7 @@ def _catalog(services: Services, args: argparse.Namespace) -> int:
         return 1
     print(f"{done} change(s) made." if done else "Nothing to change.")
     print("\nButtons (put <script src=\"/js/stripe-checkout.js\" defer></script> once on the page, and for the "
-          "cart <script src=\"/js/cart.js\" defer></script> and <div data-cart></div>):\n")
+          "cart, after it, <script src=\"/js/cart.js\" defer></script> and <div data-cart></div>):\n")
     print(*(snippet(item) for item in catalog.items), sep="\n\n")
     print(f"\n{allowed_prices_line(catalog)}")
     return 0
