@@ -26,6 +26,22 @@ def test_every_page_loads_only_scripts_the_budget_counts():
         assert set(re.findall(r'<script src="([^"]+)"', page.read_text())) <= counted, page.name
 
 
+def test_the_scripts_built_on_the_buy_script_come_after_it():
+    """cart.js and success.js use window.StaticCheckout, which stripe-checkout.js defines when it runs: deferred
+    scripts run in the page's order."""
+    catalog = parse({"items": [{"lookup_key": "tea", "name": "Tea", "amount": 500}]})
+    pages = {page.name: page.read_text() for page in (ROOT / "public").glob("*.html")}
+    pages["rendered"] = render_page(catalog)
+    for name, page in pages.items():
+        tags = re.findall(r'<script src="([^"]+)"( defer)?></script>', page)
+        scripts = [src for src, _ in tags]
+        assert all(deferred for _, deferred in tags), name
+        for dependent in ("/js/cart.js", "/js/success.js"):
+            if dependent in scripts:
+                assert "/js/stripe-checkout.js" in scripts[:scripts.index(dependent)], name
+    assert "/js/success.js" in pages["success.html"] and "/js/cart.js" in pages["rendered"]
+
+
 def test_the_cart_button_carries_the_price_in_stripes_minor_units_and_its_decimals():
     catalog = parse({"items": [
         {"lookup_key": "tea", "name": "Matcha <tin>", "amount": 1500, "currency": "jpy"},

@@ -1,264 +1,201 @@
-/*
- * static-checkout: turns buy buttons into Stripe Checkout redirects.
- *
- * Markup: <button class="stripe-checkout-btn" data-price-id="price_…">Buy</button>,
- * ideally inside <form method="post" action="/api/create-checkout-session"> so it
- * still works without JavaScript. Optional: data-quantity, data-endpoint (on the
- * button or on this script tag; the full URL of the create-session endpoint),
- * data-ui-mode="embedded" (Checkout inside the page; data-checkout-container names where).
- */
+/* static-checkout: buy buttons that open Stripe Checkout (README.md has the markup).
+   cart.js and success.js use its window.StaticCheckout, so they come after it. */
 (function () {
   'use strict';
 
-  const DEFAULT_ENDPOINT = '/api/create-checkout-session';
-  const CONFIG_ENDPOINT = '/api/config';
-  const STRIPE_JS = 'https://js.stripe.com/v3/';
-  const GENERIC_ERROR = 'Could not start checkout. Please try again.';
-  const REDIRECTING_LABEL = 'Redirecting\u2026'; // hosted Checkout: the page is about to leave for Stripe
-  const LOADING_LABEL = 'Loading checkout\u2026'; // embedded: Stripe's form is coming into this page
-  // currentScript is only set while this file first runs, so capture it now.
-  const script = document.currentScript;
+  const GENERIC = 'Could not start checkout. Please try again.';
+  const script = document.currentScript; // only set while this file first runs
   const bound = new WeakSet();
-  const labels = new WeakMap(); // button -> original label while busy; also the in-flight flag
-  // button -> {order, key}: the idempotency key of the purchase attempt under way. A click after a
-  // failure (a timeout, a 5xx, a 429) for the same order is a retry of that attempt and sends the same
-  // key, so it gets the session Stripe may have made already; once a session is handed over (the
-  // redirect, or the embedded form), the attempt is over and the next click is a new purchase with a
-  // new key: Stripe replays a key's first answer for 24 hours, which would be the old session.
+  const labels = new WeakMap(); // label while busy: also the in-flight flag
+  // {order, key}: a retry of the same order after a failure keeps its key, so it gets any session Stripe
+  // made. Once Checkout opens, the next click is a new purchase: Stripe replays a key for 24 hours.
   const attempts = new WeakMap();
-  let errorCount = 0;
+  let errors = 0, stripeReady = null, mounted = null;
 
-  function idempotencyKey() {
-    const c = window.crypto;
-    if (c && typeof c.randomUUID === 'function') return c.randomUUID();
-    // randomUUID needs a secure context; plain-http previews still deserve a random key.
-    if (c && c.getRandomValues) {
-      return Array.from(c.getRandomValues(new Uint8Array(16)), function (b) {
-        return (b + 256).toString(16).slice(1);
-      }).join('');
+  // The exponent comes with the amount: Stripe's minor units are not ISO 4217's (ISK, HUF), so Intl cannot scale.
+  function money(amount, currency, exponent) {
+    if (typeof amount !== 'number' || !currency || typeof exponent !== 'number') return '\u2014';
+    const code = String(currency).toUpperCase(), value = amount / Math.pow(10, exponent);
+    try {
+      return new Intl.NumberFormat(document.documentElement.lang || undefined,
+        { style: 'currency', currency: code }).format(value);
+    } catch (e) { // a code Intl does not know
+      return value.toFixed(exponent) + ' ' + code;
     }
-    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  // Throws the API's error (code, message, line); no message if offline or not JSON.
+  async function api(url, init) {
+    let res, data;
+    try {
+      res = await fetch(url, Object.assign({ credentials: 'same-origin', headers: { Accept: 'application/json' } }, init));
+      data = await res.json();
+    } catch (e) { /* thrown below */ }
+    if (res && res.ok && data && typeof data === 'object') return data;
+    throw Object.assign(new Error(), data && data.error);
   }
 
   function keyFor(btn, order) {
-    const what = JSON.stringify(order);
-    const attempt = attempts.get(btn);
+    const what = JSON.stringify(order), attempt = attempts.get(btn);
     if (attempt && attempt.order === what) return attempt.key;
-    const key = idempotencyKey();
+    // 128 random bits; not randomUUID, which needs a secure context (plain-http previews are not).
+    const key = crypto.getRandomValues(new Uint32Array(4)).join('-');
     attempts.set(btn, { order: what, key: key });
     return key;
   }
 
-  function endpointFor(btn) {
-    return btn.getAttribute('data-endpoint') ||
-      (script && script.getAttribute('data-endpoint')) || DEFAULT_ENDPOINT;
-  }
-
-  // A setting comes from the button, else its form's data-* attribute, else the form field.
-  function setting(btn, form, attr, name) {
-    const el = form && form.elements.namedItem(name);
-    return btn.getAttribute(attr) || (form && form.getAttribute(attr)) ||
-      (el && typeof el.value === 'string' ? el.value.trim() : '');
-  }
-
-  function errorBox(btn) {
-    const next = btn.nextElementSibling;
-    if (next && next.classList.contains('stripe-checkout-error')) return next;
-    const box = document.createElement('div');
-    box.className = 'stripe-checkout-error';
-    box.id = 'stripe-checkout-error-' + (++errorCount);
-    box.setAttribute('role', 'alert');
-    box.hidden = true;
-    btn.insertAdjacentElement('afterend', box);
-    const described = btn.getAttribute('aria-describedby');
-    btn.setAttribute('aria-describedby', (described ? described + ' ' : '') + box.id);
-    return box;
-  }
-
+  // '' hides the message.
   function showError(btn, message) {
-    const box = errorBox(btn);
-    box.textContent = message || GENERIC_ERROR; // textContent: server text is never markup
-    box.hidden = false;
+    let box = btn.nextElementSibling;
+    if (!box || !box.classList.contains('stripe-checkout-error')) {
+      if (!message) return;
+      box = document.createElement('div');
+      box.className = 'stripe-checkout-error';
+      box.id = 'stripe-checkout-error-' + (++errors);
+      box.setAttribute('role', 'alert');
+      btn.after(box);
+      btn.setAttribute('aria-describedby', ((btn.getAttribute('aria-describedby') || '') + ' ' + box.id).trim());
+    }
+    box.textContent = message; // server text is never markup
+    box.hidden = !message;
   }
 
-  function setBusy(btn, busy, text) {
-    const isInput = btn.tagName === 'INPUT';
-    if (busy) {
-      // Keep the original nodes, not text, so an icon inside the button survives.
-      labels.set(btn, isInput ? btn.value : Array.from(btn.childNodes));
-      if (isInput) btn.value = text; else btn.textContent = text;
+  // Its nodes are kept, so an icon in the button survives.
+  function setBusy(btn, text) {
+    const input = btn.tagName === 'INPUT';
+    if (text) {
+      labels.set(btn, input ? btn.value : Array.from(btn.childNodes));
+      if (input) btn.value = text; else btn.textContent = text;
       btn.setAttribute('aria-busy', 'true');
-      btn.classList.add('is-busy');
     } else if (labels.has(btn)) {
-      const label = labels.get(btn);
-      if (isInput) btn.value = label;
-      else { btn.textContent = ''; label.forEach(function (n) { btn.appendChild(n); }); }
+      if (input) btn.value = labels.get(btn); else btn.replaceChildren(...labels.get(btn));
       labels.delete(btn);
       btn.removeAttribute('aria-busy');
-      btn.classList.remove('is-busy');
     }
-    btn.disabled = busy;
+    btn.classList.toggle('is-busy', !!text);
+    btn.disabled = !!text;
   }
 
-  async function checkout(btn) {
-    if (labels.has(btn)) return; // in flight: a double click must not start a second session
-    const form = btn.form || btn.closest('form');
-    // We cancel the native submit, so run the form's own checks (e.g. quantity 1-99) ourselves.
-    if (form && !form.checkValidity()) { form.reportValidity(); return; }
-    const priceId = setting(btn, form, 'data-price-id', 'priceId') ||
-      (btn.name === 'priceId' ? btn.value : '');
-    const quantity = parseInt(setting(btn, form, 'data-quantity', 'quantity') || '1', 10);
-    if (!priceId) { showError(btn, 'This button has no price configured.'); return; }
-
-    const box = btn.nextElementSibling;
-    if (box && box.classList.contains('stripe-checkout-error')) { box.hidden = true; box.textContent = ''; }
+  // `leaving(session)` runs before the redirect. Resolves with the error, if any.
+  async function buy(btn, order, form, leaving) {
+    if (labels.has(btn)) return; // a double click must not make two sessions
     const embedded = btn.getAttribute('data-ui-mode') === 'embedded';
-    setBusy(btn, true, embedded ? LOADING_LABEL : REDIRECTING_LABEL);
-    const order = { priceId: priceId, quantity: quantity > 0 ? quantity : 1 };
+    showError(btn, '');
+    setBusy(btn, embedded ? 'Loading checkout\u2026' : 'Redirecting\u2026');
     try {
       if (embedded) {
         await embed(btn, form, order);
         attempts.delete(btn);
-        setBusy(btn, false);
+        setBusy(btn);
         return;
       }
       const data = await createSession(btn, order);
-      // Only follow http(s) URLs: a javascript: URL from a broken backend must not run.
-      const url = typeof data.url === 'string' ? new URL(data.url, location.href) : null;
-      if (url && (url.protocol === 'https:' || url.protocol === 'http:')) {
-        attempts.delete(btn); // coming back (Back button, bfcache) and buying again is a new purchase
-        window.location.assign(url.href);
-        return; // stay busy until the page unloads
-      }
-      throw new Error(GENERIC_ERROR);
+      // A javascript: URL from a broken backend must not run.
+      const url = new URL(data.url);
+      if (!/^https?:$/.test(url.protocol)) throw new Error();
+      attempts.delete(btn); // back from Stripe, a click is a new purchase
+      if (leaving) leaving(data);
+      location.assign(url.href); // busy until the page unloads
     } catch (err) {
-      // fetch() rejects with a TypeError whose text ("Failed to fetch") means nothing to a buyer.
-      setBusy(btn, false);
-      showError(btn, err instanceof TypeError ? GENERIC_ERROR : err.message);
-      if (err.code === 'out_of_stock') {
-        // What is left is in the answer: the stock script (stock.js), if on the page, shows it.
-        document.dispatchEvent(new CustomEvent('static-checkout:out-of-stock', {
-          detail: { priceId: priceId, available: err.available, button: btn }
-        }));
-      }
-      // Disabling the button while busy dropped its focus on the page's body; give it back, so a
-      // keyboard user is where they were, and hears the message the button is described by.
+      setBusy(btn);
+      // "Failed to fetch" means nothing to a buyer.
+      showError(btn, (!(err instanceof TypeError) && err.message) || GENERIC);
+      // Disabling it lost the focus: back where the buyer was, who hears the message.
       btn.focus();
+      return err;
     }
   }
 
-  async function createSession(btn, order) {
-    const res = await fetch(endpointFor(btn), {
+  function createSession(btn, order) {
+    const endpoint = btn.getAttribute('data-endpoint') || (script && script.getAttribute('data-endpoint'));
+    return api(endpoint || '/api/create-checkout-session', {
       method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json',
-        'Idempotency-Key': keyFor(btn, order) },
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Idempotency-Key': keyFor(btn, order) },
       body: JSON.stringify(order)
     });
-    let data = null;
-    try { data = await res.json(); } catch (e) { /* a proxy error page is not JSON */ }
-    if (!res.ok || !data) {
-      const failure = new Error((data && data.error && data.error.message) || GENERIC_ERROR);
-      if (data && data.error) { failure.code = data.error.code; failure.available = data.error.available; }
-      throw failure;
-    }
-    return data;
   }
 
-  // Embedded Checkout: Stripe's form inside this page, loaded only when a buyer asks for it.
-  let stripeReady = null;
-  let mounted = null;
+  function setting(btn, form, attr, name) {
+    const field = form && form.elements.namedItem(name);
+    return btn.getAttribute(attr) || (form && form.getAttribute(attr)) ||
+      (field && typeof field.value === 'string' ? field.value.trim() : '');
+  }
 
+  function checkout(btn) {
+    const form = btn.form || btn.closest('form');
+    // The native submit is cancelled: run its checks (quantity 1-99).
+    if (form && !form.checkValidity()) return form.reportValidity();
+    const priceId = setting(btn, form, 'data-price-id', 'priceId') || (btn.name === 'priceId' ? btn.value : '');
+    const quantity = parseInt(setting(btn, form, 'data-quantity', 'quantity'), 10);
+    if (!priceId) return showError(btn, 'This button has no price configured.');
+    buy(btn, { priceId: priceId, quantity: quantity > 0 ? quantity : 1 }, form);
+  }
+
+  // Stripe.js is only loaded for embedded Checkout, when a buyer asks for it.
   function loadStripe() {
-    if (!stripeReady) {
-      stripeReady = fetch(CONFIG_ENDPOINT, { credentials: 'same-origin' })
-        .then(function (res) { return res.ok ? res.json() : Promise.reject(new Error(GENERIC_ERROR)); })
-        .then(function (config) {
-          return new Promise(function (resolve, reject) {
-            const ready = function () { resolve(window.Stripe(config.publishableKey)); };
-            if (window.Stripe) { ready(); return; }
-            const tag = document.createElement('script');
-            tag.src = STRIPE_JS;
-            tag.onload = ready;
-            tag.onerror = function () { reject(new Error(GENERIC_ERROR)); };
-            document.head.appendChild(tag);
-          });
-        });
-      stripeReady.catch(function () { stripeReady = null; }); // let the next click try again
-    }
+    stripeReady = stripeReady || api('/api/config').then((config) => new Promise((resolve, reject) => {
+      const ready = () => resolve(window.Stripe(config.publishableKey));
+      if (window.Stripe) return ready();
+      const tag = document.createElement('script');
+      tag.src = 'https://js.stripe.com/v3/';
+      tag.onload = ready;
+      tag.onerror = reject;
+      document.head.append(tag);
+    }), () => { throw new Error(); }); // the generic message, not the operator's
+    stripeReady.catch(() => { stripeReady = null; }); // the next click retries
     return stripeReady;
   }
 
   async function embed(btn, form, order) {
     order.uiMode = 'embedded';
-    // Both at once; but a refused purchase is the error to show, whatever else went wrong.
-    const stripeLoading = loadStripe();
-    stripeLoading.catch(function () { /* reported below, if the session was made */ });
+    // Both at once; a refused purchase is the error to show.
+    const loading = loadStripe();
+    loading.catch(() => {});
     const data = await createSession(btn, order);
-    const stripe = await stripeLoading;
-    const options = { fetchClientSecret: function () { return Promise.resolve(data.clientSecret); } };
-    // Stripe.js renamed the call with the embedded_page mode; older builds only know the first name.
+    const stripe = await loading;
+    // Older Stripe.js builds only know the first name.
     const create = stripe.createEmbeddedCheckoutPage || stripe.initEmbeddedCheckout;
-    const checkout = await create.call(stripe, options);
-    if (mounted) mounted.destroy(); // Stripe.js allows one embedded Checkout per page
+    const checkout = await create.call(stripe, { fetchClientSecret: async () => data.clientSecret });
+    if (mounted) mounted.destroy(); // Stripe.js allows one per page
     mounted = checkout;
-    const box = containerFor(btn, form);
+    const named = btn.getAttribute('data-checkout-container');
+    let box = named ? document.querySelector(named) : document.getElementById('stripe-embedded-checkout');
+    if (!box) {
+      box = document.createElement('div');
+      box.id = box.className = 'stripe-embedded-checkout';
+      box.setAttribute('role', 'region'); // named, so the focus moving here is announced
+      box.setAttribute('aria-label', 'Checkout');
+      (form || btn).after(box);
+    }
     checkout.mount(box);
-    // The form appeared somewhere else on the page: take keyboard and screen-reader users there,
-    // rather than leave them on a button that has done its work.
+    // It appeared elsewhere: take keyboard and screen-reader users there.
     if (!box.hasAttribute('tabindex')) box.setAttribute('tabindex', '-1');
     box.focus();
-  }
-
-  function containerFor(btn, form) {
-    const named = btn.getAttribute('data-checkout-container');
-    const existing = named ? document.querySelector(named) : document.getElementById('stripe-embedded-checkout');
-    if (existing) return existing;
-    const box = document.createElement('div');
-    box.id = 'stripe-embedded-checkout';
-    box.className = 'stripe-embedded-checkout';
-    box.setAttribute('role', 'region'); // named, so focus moving here says what it is
-    box.setAttribute('aria-label', 'Checkout');
-    (form || btn).insertAdjacentElement('afterend', box);
-    return box;
-  }
-
-  function bindButton(btn) {
-    if (bound.has(btn)) return;
-    bound.add(btn);
-    // Implicit submission (Enter in the quantity field) also fires click on the submit button.
-    btn.addEventListener('click', function (event) {
-      event.preventDefault();
-      checkout(btn);
-    });
   }
 
   function bind(root) {
     root = root || document;
     const selector = '[data-price-id], .stripe-checkout-btn';
     const found = Array.from(root.querySelectorAll(selector));
-    if (root.matches && root.matches(selector)) found.unshift(root);
-    found.forEach(function (el) {
-      if (el.tagName === 'FORM') {
-        // A form carrying data-price-id: its submit buttons act for it.
-        el.querySelectorAll('button:not([type]), [type="submit"]').forEach(bindButton);
-      } else {
-        bindButton(el);
-      }
+    if (root.matches && root.matches(selector)) found.push(root);
+    found.forEach((el) => {
+      // A form with data-price-id: its submit buttons act for it.
+      const buttons = el.tagName === 'FORM' ? el.querySelectorAll('button:not([type]), [type="submit"]') : [el];
+      buttons.forEach((btn) => {
+        if (bound.has(btn)) return;
+        bound.add(btn);
+        // Enter in the quantity field clicks the submit button too.
+        btn.addEventListener('click', (e) => { e.preventDefault(); checkout(btn); });
+      });
     });
   }
 
-  // Coming back from Stripe with the Back button restores this page from the
-  // back/forward cache, buttons still saying "Redirecting…".
-  window.addEventListener('pageshow', function (event) {
-    if (!event.persisted) return;
-    document.querySelectorAll('.is-busy').forEach(function (btn) { setBusy(btn, false); });
+  // Back from Stripe, the back/forward cache may restore busy buttons.
+  addEventListener('pageshow', (e) => {
+    if (e.persisted) document.querySelectorAll('.is-busy').forEach((btn) => setBusy(btn));
   });
 
-  window.StaticCheckout = { bind: bind };
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', function () { bind(document); });
-  } else {
-    bind(document);
-  }
+  window.StaticCheckout = { bind: bind, buy: buy, showError: showError, money: money, api: api };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => bind());
+  else bind();
 })();

@@ -1,14 +1,7 @@
-/*
- * static-checkout: the page Stripe sends the buyer back to (success_url ?session_id=…).
- * It shows what the server knows about the order, never what the URL claims:
- * anyone can type ?session_id= into the address bar.
- */
+/* static-checkout: the success page (?session_id=…); after stripe-checkout.js. It shows what the
+   server knows, never what the URL claims: anyone can type a session_id. */
 (function () {
   'use strict';
-
-  const ENDPOINT = '/api/checkout-session';
-  const POLL_EVERY_MS = 2000;
-  const POLL_MAX = 5;
 
   const HEADINGS = {
     paid: 'Thank you!',
@@ -26,100 +19,68 @@
     payment_failed: 'The payment did not go through, so you have not been charged.',
     expired: 'This checkout expired before it was paid, so you have not been charged.'
   };
-
-  const $ = function (id) { return document.getElementById(id); };
+  const POLLS = 5, EVERY_MS = 2000; // 1 + POLLS look-ups a visit: shared/settings.py counts on it
+  const money = StaticCheckout.money;
+  const $ = (id) => document.getElementById(id);
+  const text = (id, value) => { $(id).textContent = value; }; // server data: text, never markup
   let polls = 0;
 
-  // Amounts come in the currency's minor unit, with the number of its decimals beside the currency
-  // (currency_exponent): Stripe's minor units differ from ISO 4217 in places (ISK, HUF are sent with
-  // two decimals), so Intl's digit count cannot scale them, and the server keeps Stripe's list.
-  function money(amount, currency, exponent) {
-    if (typeof amount !== 'number' || !currency || typeof exponent !== 'number') return '\u2014';
-    const code = String(currency).toUpperCase();
-    const value = amount / Math.pow(10, exponent);
-    try {
-      // The page's language, not the browser's, so the amount reads like the text around it.
-      return new Intl.NumberFormat(document.documentElement.lang || undefined,
-        { style: 'currency', currency: code }).format(value);
-    } catch (e) { // an unknown currency code makes Intl throw
-      return value.toFixed(exponent) + ' ' + code;
-    }
-  }
-
   function humanize(status) {
-    const text = String(status || 'unknown').replace(/_/g, ' ');
-    return text.charAt(0).toUpperCase() + text.slice(1);
+    const words = String(status || 'unknown').replace(/_/g, ' ');
+    return words.charAt(0).toUpperCase() + words.slice(1);
   }
 
-  // The order store (fed by webhooks) knows about refunds and failures the session does not;
-  // the session knows about a payment before its webhook has arrived.
+  // The order (from webhooks) knows of refunds and failures; the session, of a payment before its webhook.
   function stateOf(s) {
-    const order = s.order_status;
-    if (order === 'paid') return 'paid';
+    const order = s.order_status, paid = s.payment_status;
     if (order && order !== 'awaiting_payment' && order !== 'open') return order;
-    if (s.payment_status === 'paid') return 'paid';
-    if (s.payment_status === 'no_payment_required' && s.status === 'complete') return 'paid';
-    if (s.status === 'expired') return 'expired';
-    return 'processing';
+    if (paid === 'paid' || (paid === 'no_payment_required' && s.status === 'complete')) return 'paid';
+    return s.status === 'expired' ? 'expired' : 'processing';
   }
 
-  function finish() {
-    $('order').setAttribute('aria-busy', 'false');
+  function say(heading, message, error) {
+    text('order-heading', heading);
+    text(error ? 'order-error' : 'order-message', message);
+    $('order-message').hidden = !!error;
+    $('order-error').hidden = !error;
   }
 
-  function showError(heading, message) {
-    $('order-heading').textContent = heading;
-    $('order-message').hidden = true;
-    $('order-error').textContent = message;
-    $('order-error').hidden = false;
-    finish();
-  }
-
-  function cell(text, className) {
-    const td = document.createElement('td');
-    td.textContent = text; // server data: text only, never markup
-    if (className) td.className = className;
-    return td;
-  }
+  function finish() { $('order').setAttribute('aria-busy', 'false'); }
 
   function render(s) {
     const state = stateOf(s);
     const raw = state === 'paid' && s.order_status !== 'paid' ? s.payment_status : (s.order_status || s.payment_status);
-    $('order-heading').textContent = HEADINGS[state] || 'Order ' + humanize(state).toLowerCase();
-    let message = MESSAGES[state] || 'Contact the seller if you have questions about this order.';
-    if (state === 'paid' && s.mode === 'subscription') message = 'Your subscription is active.';
-    $('order-message').textContent = message;
-    $('order-message').hidden = false;
-    $('order-error').hidden = true;
-
+    say(HEADINGS[state] || 'Order ' + humanize(state).toLowerCase(),
+      state === 'paid' && s.mode === 'subscription' ? 'Your subscription is active.'
+        : MESSAGES[state] || 'Contact the seller if you have questions about this order.');
     const status = $('order-status');
     status.textContent = humanize(raw);
     status.setAttribute('data-status', String(raw || ''));
     status.setAttribute('data-state', state);
-    status.setAttribute('data-fulfilled', s.fulfilled ? 'true' : 'false');
-    $('order-email').textContent = s.customer_email || '\u2014';
-    // What the buyer paid, in the currency they paid in (Adaptive Pricing), with the seller's price after it.
+    status.setAttribute('data-fulfilled', !!s.fulfilled);
+    text('order-email', s.customer_email || '\u2014');
+    // Paid in the buyer's currency (Adaptive Pricing), the seller's price after it.
     const total = money(s.amount_total, s.currency, s.currency_exponent);
-    $('order-total').textContent = typeof s.presentment_amount === 'number' && s.presentment_currency
+    text('order-total', typeof s.presentment_amount === 'number' && s.presentment_currency
       ? money(s.presentment_amount, s.presentment_currency, s.presentment_currency_exponent) + ' (' + total + ')'
-      : total;
+      : total);
 
-    const rows = document.createDocumentFragment();
-    (Array.isArray(s.line_items) ? s.line_items : []).forEach(function (item) {
-      const tr = document.createElement('tr');
-      tr.appendChild(cell(item.description || 'Item'));
-      tr.appendChild(cell(String(item.quantity == null ? 1 : item.quantity), 'num'));
+    const rows = $('order-items');
+    rows.textContent = '';
+    (Array.isArray(s.line_items) ? s.line_items : []).forEach((item) => {
       const priced = item.currency ? item : s; // a currency and its exponent go together
-      // Each line at its price; discounts, shipping and tax follow as rows of their own.
+      // Before discount, shipping and tax: rows of their own.
       const amount = typeof item.amount_subtotal === 'number' ? item.amount_subtotal : item.amount_total;
-      tr.appendChild(cell(money(amount, priced.currency, priced.currency_exponent), 'num'));
-      rows.appendChild(tr);
+      const tr = rows.insertRow();
+      [item.description || 'Item', String(item.quantity == null ? 1 : item.quantity),
+        money(amount, priced.currency, priced.currency_exponent)].forEach((value, at) => {
+        const td = tr.insertCell();
+        td.textContent = value;
+        if (at) td.className = 'num';
+      });
     });
-    $('order-items').textContent = '';
-    $('order-items').appendChild(rows);
-    renderBreakdown(s.breakdown || {}, s.shipping);
+    breakdown(s.breakdown || {}, s.shipping);
     $('order-details').hidden = false;
-    // Subscribers manage their card, invoices and cancellation in Stripe's customer portal.
     if (s.mode === 'subscription' && s.status === 'complete') {
       $('manage-session-id').value = s.id;
       $('manage-subscription').hidden = false;
@@ -127,14 +88,13 @@
     return state;
   }
 
-  // Subtotal, discount (with the codes entered), shipping (with the rate's name) and tax, in the sale's
-  // own currency; none of them when the total is simply the lines'.
-  function renderBreakdown(b, shipping) {
-    const some = function (n) { return typeof n === 'number' && n !== 0; };
-    const show = function (name, visible, amount, label) {
+  // None of the rows when the total is simply the lines'.
+  function breakdown(b, shipping) {
+    const some = (n) => typeof n === 'number' && n !== 0;
+    const show = (name, visible, amount, label) => {
       $('order-' + name + '-row').hidden = !visible;
-      $('order-' + name).textContent = visible ? money(amount, b.currency, b.currency_exponent) : '';
-      if (label) $('order-' + name + '-label').textContent = label;
+      text('order-' + name, visible ? money(amount, b.currency, b.currency_exponent) : '');
+      if (label) text('order-' + name + '-label', label);
     };
     const codes = Array.isArray(b.promotion_codes) ? b.promotion_codes : [];
     const rate = shipping && shipping.rate;
@@ -148,67 +108,48 @@
 
     const where = (shipping && shipping.address) || {};
     let country = where.country;
-    try { // the country's name in the page's language ("IE" reads "Ireland")
+    try { // "IE" reads "Ireland"
       country = country && new Intl.DisplayNames([document.documentElement.lang || 'en'], { type: 'region' }).of(country);
-    } catch (e) { /* an older browser, or a code Intl does not know: the code itself */ }
+    } catch (e) { /* an unknown code, or an old browser: the code */ }
     const lines = [shipping && shipping.name, where.line1, where.line2,
       [where.postal_code, where.city, where.state].filter(Boolean).join(' '), country].filter(Boolean);
     const address = $('order-address');
     address.textContent = '';
-    lines.forEach(function (line) {
-      const span = document.createElement('span');
-      span.textContent = line; // what the buyer typed: text only, never markup
-      address.appendChild(span);
-    });
-    $('order-ship-to').hidden = lines.length === 0;
+    lines.forEach((line) => { address.appendChild(document.createElement('span')).textContent = line; });
+    $('order-ship-to').hidden = !lines.length;
   }
 
-  async function load(sessionId) {
-    let res;
-    let data = null;
+  async function load(id) {
+    let data;
     try {
-      res = await fetch(ENDPOINT + '?session_id=' + encodeURIComponent(sessionId),
-        { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
-      data = await res.json();
-    } catch (e) {
-      data = null;
+      data = await StaticCheckout.api('/api/checkout-session?session_id=' + encodeURIComponent(id), { cache: 'no-store' });
+    } catch (err) {
+      // A failed re-check keeps the order the buyer has seen.
+      if (polls && !$('order-details').hidden) return schedule(id);
+      say('We could not load your order',
+        err.message || 'Could not load your order right now. Please refresh this page in a moment.', true);
+      return finish();
     }
-    if (!res || !res.ok || !data || typeof data !== 'object') {
-      // A failed re-check keeps the order already on screen; the buyer has seen real data.
-      if (polls > 0 && !$('order-details').hidden) return schedule(sessionId);
-      const message = data && data.error && data.error.message;
-      showError('We could not load your order',
-        message || 'Could not load your order right now. Please refresh this page in a moment.');
-      return;
-    }
-    const state = render(data);
-    if (state === 'processing' && !data.fulfilled) return schedule(sessionId);
+    if (render(data) === 'processing' && !data.fulfilled) return schedule(id);
     finish();
   }
 
-  function schedule(sessionId) {
-    if (polls >= POLL_MAX) {
-      $('order-message').textContent = 'Your payment is still being confirmed. Some payment ' +
-        'methods take longer; refresh this page later to see the latest status.';
-      finish();
-      return;
-    }
-    polls += 1;
-    setTimeout(function () { load(sessionId); }, POLL_EVERY_MS);
+  function schedule(id) {
+    if (polls++ < POLLS) return setTimeout(() => load(id), EVERY_MS);
+    text('order-message', 'Your payment is still being confirmed. Some payment methods take longer; ' +
+      'refresh this page later to see the latest status.');
+    finish();
   }
 
   function start() {
-    const sessionId = (new URLSearchParams(window.location.search).get('session_id') || '').trim();
-    if (!sessionId) {
-      showError('No order to show',
-        'This page shows an order after checkout, but the link you followed has no ' +
-        'checkout session id (session_id) in it.');
-      return;
+    const id = (new URLSearchParams(location.search).get('session_id') || '').trim();
+    if (!id) {
+      say('No order to show', 'This page shows an order after checkout, but the link you followed has no ' +
+        'checkout session id (session_id) in it.', true);
+      return finish();
     }
-    $('order-heading').textContent = 'Checking your order\u2026';
-    $('order-message').textContent = 'Looking up your payment with Stripe.';
-    $('order-message').hidden = false;
-    load(sessionId);
+    say('Checking your order\u2026', 'Looking up your payment with Stripe.');
+    load(id);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

@@ -204,7 +204,7 @@ def _catalog(services: Services, args: argparse.Namespace) -> int:
         done += 1
     print(f"{done} change(s) made." if done else "Nothing to change.")
     print("\nButtons (put <script src=\"/js/stripe-checkout.js\" defer></script> once on the page, and for the "
-          "cart <script src=\"/js/cart.js\" defer></script> and <div data-cart></div>):\n")
+          "cart, after it, <script src=\"/js/cart.js\" defer></script> and <div data-cart></div>):\n")
     if limited:
         print("Limited items: add <script src=\"/js/stock.js\" defer></script> too, for \"Only N left\" and "
               "\"Sold out\".\n")
