@@ -4,10 +4,23 @@ Vercel's runtime imports the entry file (`api/index.py`, which re-exports this),
 top-level `app`, and serves it with uvicorn in one long-lived process. The rewrites in
 `vercel.json` send `/api/<route>` to that function while the request keeps its original path,
 so the app sees `/api/webhook` exactly as it does locally. Static pages come from `public/`.
+The import runs with the garbage collector paused (functions/coldstart.py).
 """
 
 from __future__ import annotations
 
-from shared.web.app import create_app
+from typing import TYPE_CHECKING
 
-app = create_app()
+from functions.coldstart import without_gc
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+
+def _app() -> Starlette:
+    from shared.web.app import create_app
+
+    return create_app()
+
+
+app = without_gc(_app)

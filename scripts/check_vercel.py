@@ -58,7 +58,7 @@ def main() -> int:
             print(f"problem: the function should hold shared/ without the seller's tools; it has "
                   f"{', '.join(tools[:5]) or 'no shared/web/app.py'} (vercel.json's excludeFiles)")
             return 1
-        missing = sorted({"starlette", "stripe", "aws_lambda_powertools"} - vendored)
+        missing = sorted({"starlette", "stripe"} - vendored)
         static = sorted(p.relative_to(output / "static").as_posix()
                         for p in (output / "static").rglob("*") if p.is_file())
         print(f"vercel build: runtime {config.get('runtime')}, {len(shipped)} files in the "

@@ -14,9 +14,10 @@ from shared.web.services import Services
 SITE = "https://shop.example.com"
 
 
-def make_client(env: dict[str, str], store: Any, hook: Any = None) -> TestClient:
+def make_client(env: dict[str, str], store: Any, hook: Any = None, *,
+                one_request_at_a_time: bool = False) -> TestClient:
     services = Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([hook] if hook else []))
-    return TestClient(create_app(services), raise_server_exceptions=False)
+    return TestClient(create_app(services, one_request_at_a_time=one_request_at_a_time), raise_server_exceptions=False)
 
 
 def error(response: Any, status: int, code: str) -> None:

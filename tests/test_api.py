@@ -336,6 +336,72 @@ def _keys(store):
     return [item["pk"]["S"] for item in store.client.scan(TableName=store.table)["Items"]]
 
 
+def _hits(store) -> list[int]:
+    return [int(item["hits"]["N"]) for item in store.client.scan(TableName=store.table)["Items"] if "hits" in item]
+
+
+# As a server serves requests (the count in a thread), and as Lambda does (one at a time: inline once warm).
+SERVING = pytest.mark.parametrize("one_at_a_time", [False, True], ids=["server", "lambda"])
+
+
+@SERVING
+def test_the_count_runs_beside_the_request_and_a_refusal_creates_nothing(env, standin, dynamo_store, catalog,
+                                                                          one_at_a_time):
+    """The limiter counts in a thread while the request reads its body and looks up the price; Stripe is
+    asked to create nothing until the verdict is in, so the refused click makes no session."""
+    # An hour's window: a minute's could end between the two clicks, and the second would pass.
+    limited = make_client(dict(env, RATE_LIMIT="1/3600", CLIENT_IP_HEADER="x-real-ip"), dynamo_store,
+                          one_request_at_a_time=one_at_a_time)
+    body, ip = {"priceId": catalog["tshirt"]["id"]}, {"X-Real-IP": "203.0.113.9"}
+    assert limited.post("/api/create-checkout-session", json=body, headers=ip).status_code == 200
+    made = len(creates(standin))
+    error(limited.post("/api/create-checkout-session", json=body, headers=ip), 429, "rate_limited")
+    assert len(creates(standin)) == made
+    # A price the allow-list does not name is looked up only if the limiter agrees: the client picks it.
+    reads = len(standin.requests)
+    error(limited.post("/api/create-checkout-session", json={"priceId": "price_unlisted0001"}, headers=ip), 429,
+          "rate_limited")
+    portal = limited.post("/api/create-portal-session", json={"session_id": "cs_test_" + "a" * 24}, headers=ip)
+    error(portal, 429, "rate_limited")
+    assert len(standin.requests) == reads  # neither a price read nor a session read
+
+
+@SERVING
+def test_a_request_refused_early_is_counted_before_it_is_answered(env, dynamo_store, one_at_a_time):
+    """A bad body answers at once, but the count started with the request lands first: a Lambda instance
+    is frozen as soon as it answers, and would freeze the count's call in flight."""
+    limited = make_client(dict(env, RATE_LIMIT="5/3600", CLIENT_IP_HEADER="x-real-ip"), dynamo_store,
+                          one_request_at_a_time=one_at_a_time)
+    for n in range(1, 4):
+        error(limited.post("/api/create-checkout-session", content=b"{", headers={
+            "X-Real-IP": "203.0.113.10", "Content-Type": "application/json"}), 400, "invalid_json")
+        assert _hits(dynamo_store) == [n]  # read as soon as the answer is in
+
+
+def test_a_warm_one_at_a_time_count_is_made_inline_and_its_verdict_given_at_admit(monkeypatch):
+    import threading
+
+    from shared.errors import RateLimited
+    from shared.settings import RateLimit
+    from shared.web import ratelimit
+    from tests.fakes import MemoryStore
+
+    store, limit = MemoryStore(), RateLimit(1, 3600)  # an hour: no window ends between the counts
+    monkeypatch.setattr(ratelimit, "_warm", threading.Event())
+    cold = ratelimit.Count(limit, lambda: store, "198.51.100.7", may_block=True)  # cold: in the counting thread
+    cold.admit()
+    assert ratelimit._warm.is_set()
+    seen: list[str] = []
+    inline = ratelimit.Count(limit, lambda: seen.append(threading.current_thread().name) or store, "198.51.100.7",
+                             may_block=True)
+    assert inline.settled and seen == [threading.current_thread().name]  # counted here, before admit
+    with pytest.raises(RateLimited):
+        inline.admit()  # the verdict waits for admit: Stripe is the only thing it guards
+    server = ratelimit.Count(limit, lambda: seen.append(threading.current_thread().name) or store, "203.0.113.1")
+    server.settle()
+    assert seen[-1].startswith("rate-limit")  # a server never blocks its event loop on DynamoDB
+
+
 def test_rate_limit_fails_open_when_its_store_is_down(env, catalog):
     from tests.fakes import MemoryStore
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import Code, InvalidRequest
@@ -77,13 +77,20 @@ def idempotency_key(header: str | None, price: Price, quantity: int) -> str:
 
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
-                   idempotency_header: str | None) -> dict[str, str]:
+                   idempotency_header: str | None, *, admit: Callable[[], None] | None = None) -> dict[str, str]:
+    """`admit`, when given, may raise to refuse the request (the rate limit's verdict, counted meanwhile).
+    It is called before Stripe is asked to create anything, and before any Stripe call the client could
+    multiply: a listed price is read once per instance and cached, an unlisted one is the client's choice."""
     ref, quantity = parse_purchase(data)
     embedded = parse_ui_mode(data)
+    if admit is not None and ref not in catalog.allowed:
+        admit()
     price = catalog.resolve(ref)
     key = idempotency_key(idempotency_header, price, quantity)
     if embedded:
         key += "-embedded"  # the same click asking for the other kind of session gets its own
+    if admit is not None:
+        admit()
     session = gateway.create_session(session_params(price, quantity, site_url, embedded=embedded),
                                      idempotency_key=key)
     if embedded:

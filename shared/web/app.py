@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -19,32 +20,51 @@ from .bodies import read_body, read_purchase
 from .errors import HTTP_CODES, error_body, headers_of, status_of
 from .services import Services
 
+if TYPE_CHECKING:
+    from .ratelimit import Count
+
 CHECKOUT_BODY_LIMIT = 16 * 1024
+T = TypeVar("T")
 
 
-def create_app(services: Services | None = None, *, static_dir: str | None = None) -> Starlette:
+def create_app(services: Services | None = None, *, static_dir: str | None = None,
+               one_request_at_a_time: bool = False) -> Starlette:
+    """`one_request_at_a_time`: the platform never hands this process a request before the last one is
+    answered (AWS Lambda), so blocking work (Stripe, DynamoDB) runs inline rather than in a worker thread,
+    which a server needs to go on serving others. Under mangum a worker thread is no saving anyway: anyio
+    ends its workers with each invocation, so every request would start one anew (~0.5 ms warm)."""
     services = services or Services()
+    blocking = _inline if one_request_at_a_time else run_in_threadpool
 
-    async def limit_rate(request: Request) -> None:
+    def limit_rate(request: Request) -> Count:
+        """Starts counting the request against its client's limit, beside the request: see ratelimit.Count."""
+        from .ratelimit import Count, client_address
+
         settings = services.settings
+        client = ""
         if settings.rate_limit is not None:
-            from .ratelimit import check, client_address
-
             client = client_address(dict(request.headers), request.client.host if request.client else None,
                                     settings.client_ip_header)
-            await run_in_threadpool(check, settings.rate_limit, services.store, client)
+        return Count(settings.rate_limit, lambda: services.store, client, may_block=one_request_at_a_time)
+
+    async def settle(count: Count) -> None:
+        if not count.settled:
+            await blocking(count.settle)
 
     async def create_checkout_session(request: Request) -> Response:
         settings = services.settings
-        await limit_rate(request)
-        data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
-        if from_form:
-            data.pop("uiMode", None)  # embedded Checkout needs the script; a plain form gets the hosted page
-        from ..checkout.sessions import create_session
+        count = limit_rate(request)
+        try:
+            data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
+            if from_form:
+                data.pop("uiMode", None)  # embedded Checkout needs the script; a plain form gets the hosted page
+            from ..checkout.sessions import create_session
 
-        site = settings.require("site_url")
-        created = await run_in_threadpool(create_session, services.catalog, services.gateway, site, data,
-                                          request.headers.get("idempotency-key"))
+            site = settings.require("site_url")
+            created = await blocking(create_session, services.catalog, services.gateway, site, data,
+                                     request.headers.get("idempotency-key"), admit=count.admit)
+        finally:
+            await settle(count)
         if from_form:
             return RedirectResponse(created["url"], status_code=303, headers=_cors(request, settings))
         return JSONResponse(created, headers=_cors(request, settings))
@@ -62,7 +82,7 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             order = record_session(services.store, services.fulfiller, session)
             return summary(session, order)
 
-        body = await run_in_threadpool(load)  # Stripe's 404 arrives as `session_not_found`
+        body = await blocking(load)  # Stripe's 404 arrives as `session_not_found`
         headers = {"Cache-Control": "no-store", **_cors(request, settings)}
         return JSONResponse(body, headers=headers)
 
@@ -71,11 +91,13 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         from ..checkout.sessions import check_session_id
 
         settings = services.settings
-        await limit_rate(request)
+        count = limit_rate(request)
+        await settle(count)
+        count.admit()  # the verdict first: the session read is the client's choice, and not cached
         data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
         session_id = check_session_id(data.get("session_id") if isinstance(data.get("session_id"), str) else None)
         site = settings.require("site_url")
-        url = await run_in_threadpool(portal_url, services.gateway, session_id, site)
+        url = await blocking(portal_url, services.gateway, session_id, site)
         if from_form:
             return RedirectResponse(url, status_code=303, headers=_cors(request, settings))
         return JSONResponse({"url": url}, headers=_cors(request, settings))
@@ -102,8 +124,8 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             telemetry.count("InvalidPayloads")
             raise
         telemetry.count("EventsReceived")
-        outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
-                                          lease_seconds=settings.event_lease_seconds)
+        outcome = await blocking(process, event, services.store, services.fulfiller,
+                                 lease_seconds=settings.event_lease_seconds)
         # The correlation id goes with each line, not into the logger's shared keys: a Vercel or
         # local process serves requests concurrently, and they would overwrite each other's.
         telemetry.logger().info("webhook handled", extra={
@@ -177,6 +199,10 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
 
     return Starlette(routes=routes, middleware=[Middleware(FlushMetrics)], exception_handlers={
         DomainError: on_error, HTTPException: on_http_error, Exception: on_unexpected})
+
+
+async def _inline(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return fn(*args, **kwargs)
 
 
 class FlushMetrics:

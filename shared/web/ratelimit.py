@@ -3,18 +3,79 @@
 Fixed windows counted in DynamoDB (one atomic ADD per request, expiring by TTL), so a flood spread
 over many instances still meets one count. It guards the seller's Stripe API quota and their
 session list from a script hammering the Buy endpoint. Clients are counted by a hash of their IP.
+
+The count runs beside the request (`Count`), not in front of it: it starts when the request does,
+and Stripe is asked to create nothing until its verdict is in. On a cold start the count's share —
+importing botocore, building the DynamoDB client, one round trip — then overlaps the request's own
+work (reading the body, importing stripe, looking up the price at Stripe) instead of adding to it.
+Warm, where only the round trip is left and nothing to overlap it with, a process that serves one
+request at a time (Lambda) counts inline instead: a thread's two hand-offs would cost more than they hide.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from .. import telemetry
 from ..errors import RateLimited, StoreUnavailable
 from ..settings import RateLimit
 from ..store.base import Store
 from ..store.keys import rate_key
+
+# Threads start on first use; a Lambda instance serves one request at a time, a local server more.
+_counting = ThreadPoolExecutor(max_workers=16, thread_name_prefix="rate-limit")
+_warm = threading.Event()  # a count has been made: botocore is imported and the store's client built
+
+
+class Count:
+    """One request's count against its client's limit, started with the request.
+
+    `admit()` waits for the verdict and raises `RateLimited` when the client is over its limit: call it
+    before Stripe is asked to create anything. `settle()` waits for the count to land whatever the
+    request's outcome — a Lambda instance is frozen as soon as it answers, and would freeze a call still
+    in flight. Without a limit configured, both return at once. `may_block`: the caller serves one
+    request at a time, so once warm the count is made inline, here, rather than in a thread.
+    """
+
+    def __init__(self, limit: RateLimit | None, store: Callable[[], Store], client: str, *,
+                 may_block: bool = False) -> None:
+        self._verdict: Future[None] | None = None
+        if limit is None:
+            return
+        if may_block and _warm.is_set():
+            self._verdict = Future()
+            try:
+                check(limit, store(), client)
+            except Exception as exc:
+                self._verdict.set_exception(exc)
+            else:
+                self._verdict.set_result(None)
+        else:
+            # `store` is called in the counting thread: on a cold start, building it imports botocore.
+            self._verdict = _counting.submit(_count_beside, limit, store, client)
+
+    def admit(self) -> None:
+        if self._verdict is not None:
+            self._verdict.result()
+
+    def settle(self) -> None:
+        if self._verdict is not None:
+            wait([self._verdict])
+
+    @property
+    def settled(self) -> bool:
+        return self._verdict is None or self._verdict.done()
+
+
+def _count_beside(limit: RateLimit, store: Callable[[], Store], client: str) -> None:
+    try:
+        check(limit, store(), client)
+    finally:
+        _warm.set()
 
 
 def check(limit: RateLimit, store: Store, client: str, *, now: float | None = None) -> None:
