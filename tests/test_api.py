@@ -347,8 +347,8 @@ SERVING = pytest.mark.parametrize("one_at_a_time", [False, True], ids=["server",
 @SERVING
 def test_the_count_runs_beside_the_request_and_a_refusal_creates_nothing(env, standin, dynamo_store, catalog,
                                                                           one_at_a_time):
-    """The limiter counts in a thread while the request reads its body and looks up the price; Stripe is
-    asked to create nothing until the verdict is in, so the refused click makes no session."""
+    """The limiter counts while the request looks up the price; Stripe is asked to create nothing until the
+    verdict is in, so the refused click makes no session."""
     # An hour's window: a minute's could end between the two clicks, and the second would pass.
     limited = make_client(dict(env, RATE_LIMIT="1/3600", CLIENT_IP_HEADER="x-real-ip"), dynamo_store,
                           one_request_at_a_time=one_at_a_time)
@@ -388,17 +388,24 @@ def test_a_warm_one_at_a_time_count_is_made_inline_and_its_verdict_given_at_admi
 
     store, limit = MemoryStore(), RateLimit(1, 3600)  # an hour: no window ends between the counts
     monkeypatch.setattr(ratelimit, "_warm", threading.Event())
-    cold = ratelimit.Count(limit, lambda: store, "198.51.100.7", may_block=True)  # cold: in the counting thread
-    cold.admit()
-    assert ratelimit._warm.is_set()
     seen: list[str] = []
-    inline = ratelimit.Count(limit, lambda: seen.append(threading.current_thread().name) or store, "198.51.100.7",
-                             may_block=True)
-    assert inline.settled and seen == [threading.current_thread().name]  # counted here, before admit
+
+    def counted_store() -> MemoryStore:
+        seen.append(threading.current_thread().name)
+        return store
+
+    cold = ratelimit.Count(limit, counted_store, "198.51.100.7", may_block=True)
+    assert not cold.settled and not seen  # nothing counted before it is started
+    cold.start()
+    cold.admit()
+    assert seen[-1].startswith("rate-limit") and ratelimit._warm.is_set()  # cold: in the counting thread
+    inline = ratelimit.Count(limit, counted_store, "198.51.100.7", may_block=True)
+    inline.start()
+    assert inline.settled and seen[-1] == threading.current_thread().name  # warm: counted here, at once
     with pytest.raises(RateLimited):
         inline.admit()  # the verdict waits for admit: Stripe is the only thing it guards
-    server = ratelimit.Count(limit, lambda: seen.append(threading.current_thread().name) or store, "203.0.113.1")
-    server.settle()
+    server = ratelimit.Count(limit, counted_store, "203.0.113.1")
+    server.settle()  # starts it, if the request ended before it did
     assert seen[-1].startswith("rate-limit")  # a server never blocks its event loop on DynamoDB
 
 

@@ -61,6 +61,11 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             from ..checkout.sessions import create_session
 
             site = settings.require("site_url")
+            # stripe's import first, then the count. Started with the request, the count's thread would share
+            # the interpreter with that import, to neither's gain; started now, its botocore import and its
+            # DynamoDB round trip fill the price look-up's wait on Stripe. Warm, both are instant.
+            await blocking(lambda: services.gateway.client)
+            count.start()
             created = await blocking(create_session, services.catalog, services.gateway, site, data,
                                      request.headers.get("idempotency-key"), admit=count.admit)
         finally:
