@@ -8,7 +8,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import Code, InvalidRequest
@@ -90,15 +90,24 @@ def idempotency_key(header: str | None, params: Mapping[str, Any], *, client: st
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
                    idempotency_header: str | None, options: CheckoutOptions = _NO_OPTIONS, *, client: str,
-                   secret: Secret) -> dict[str, str]:
-    """A new Checkout Session for the cart `data` asks for; `client` is the buyer's address bucket."""
+                   secret: Secret, admit: Callable[[], None] | None = None) -> dict[str, str]:
+    """A new Checkout Session for the cart `data` asks for; `client` is the buyer's address bucket.
+
+    `admit`, when given, may raise to refuse the request (the rate limit's verdict, counted meanwhile).
+    It is called before Stripe is asked to create anything, and before any Stripe call the client could
+    multiply: a listed price is read once per instance and cached, and an unlisted one never reaches
+    Stripe unless the allow-list is `*` — then each reference is the client's choice."""
     requested = parse_lines(data)
     embedded = parse_ui_mode(data)
+    if admit is not None and any(line.ref not in catalog.allowed for line in requested):
+        admit()
     cart = build_cart(requested, resolve_prices(requested, catalog.resolve))
     params = session_params(cart, site_url, embedded=embedded, options=options)
     key = idempotency_key(idempotency_header, params, client=client, secret=secret)
     if embedded:
         key += "-embedded"  # the same click asking for the other kind of session gets its own
+    if admit is not None:
+        admit()
     session = gateway.create_session(params, idempotency_key=key)
     if embedded:
         return {"id": session["id"], "clientSecret": session["client_secret"]}
