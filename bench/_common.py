@@ -23,10 +23,14 @@ _EVENT_TEMPLATE = ROOT / "tests" / "platform_events" / "function_url.json"
 
 
 class Services:
-    """`with Services() as info:` the stand-in and DynamoDB in a child process, for the block."""
+    """`with Services() as info:` the stand-in and DynamoDB in a child process, for the block.
+    `stripe_latency`: seconds the stand-in waits before each answer, as a network round trip to Stripe would."""
+
+    def __init__(self, *, stripe_latency: float = 0.0) -> None:
+        self.stripe_latency = stripe_latency
 
     def __enter__(self) -> dict[str, str]:
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = dict(os.environ, PYTHONPATH=str(ROOT), BENCH_STRIPE_LATENCY=str(self.stripe_latency))
         self._proc = subprocess.Popen([PYTHON, "-m", "bench._servers"], cwd=ROOT, env=env, text=True,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self._proc.stdout is not None

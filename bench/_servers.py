@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+from typing import Any
 
 TABLE = "bench-checkout"
 MAX_LIFETIME = 900.0  # seconds: a parent that died without closing stdin does not leave us behind
@@ -26,6 +27,9 @@ def main() -> int:
     from shared.store.dynamo import DynamoStore
     from tests.dynamo_server import LocalDynamo
 
+    latency = float(os.environ.get("BENCH_STRIPE_LATENCY") or 0)
+    if latency:
+        _delay_stripe(latency)
     standin = StripeStandIn().start()
     price = standin.add_price(unit_amount=1500, product_name="Bench T-shirt", id="price_bench_tshirt")
     dynamo = LocalDynamo().start()
@@ -44,6 +48,23 @@ def main() -> int:
     dynamo.stop()
     standin.stop()
     return 0
+
+
+def _delay_stripe(seconds: float) -> None:
+    """Every answer of the stand-in `seconds` late: on loopback, Stripe would answer at once, and a cold
+    start would look as if nothing it waits for could overlap."""
+    import time
+
+    from shared.demo.standin import _http
+
+    for name in ("do_GET", "do_POST", "do_DELETE"):
+        answer = getattr(_http.Handler, name)
+
+        def delayed(self: Any, answer: Any = answer) -> None:
+            time.sleep(seconds)
+            answer(self)
+
+        setattr(_http.Handler, name, delayed)
 
 
 if __name__ == "__main__":

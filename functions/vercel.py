@@ -9,13 +9,17 @@ The connection the function sees comes from Vercel's own proxy, not the buyer. V
 `x-real-ip` to the address that connected to it, overwriting any value a client sent (Vercel's
 request-headers documentation; the function cannot be reached around the edge), so this adapter
 hands the app that address as the connection's, as mangum hands it the function URL's `sourceIp`.
+The import runs with the garbage collector paused (functions/coldstart.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.web.app import create_app
+from functions.coldstart import without_gc
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 EDGE_CLIENT_HEADER = b"x-real-ip"
 
@@ -34,5 +38,12 @@ class ClientFromVercelEdge:
         await self.app(scope, receive, send)
 
 
-app = create_app()
-app.add_middleware(ClientFromVercelEdge)
+def _app() -> Starlette:
+    from shared.web.app import create_app
+
+    app = create_app()
+    app.add_middleware(ClientFromVercelEdge)
+    return app
+
+
+app = without_gc(_app)

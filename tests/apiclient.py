@@ -14,10 +14,12 @@ from shared.web.services import Services
 SITE = "https://shop.example.com"
 
 
-def make_client(env: dict[str, str], store: Any, hook: Any = None, *, peer: str = "testclient") -> TestClient:
+def make_client(env: dict[str, str], store: Any, hook: Any = None, *, peer: str = "testclient",
+                one_request_at_a_time: bool = False) -> TestClient:
     """The app, reached from the address `peer` (the connection's source the app sees)."""
     services = Services(Settings.from_env(env), store=store, fulfiller=Fulfiller([hook] if hook else []))
-    return TestClient(create_app(services), raise_server_exceptions=False, client=(peer, 50000))
+    return TestClient(create_app(services, one_request_at_a_time=one_request_at_a_time),
+                      raise_server_exceptions=False, client=(peer, 50000))
 
 
 def error(response: Any, status: int, code: str) -> None:

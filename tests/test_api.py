@@ -333,6 +333,79 @@ def _keys(store):
     return [item["pk"]["S"] for item in store.client.scan(TableName=store.table)["Items"]]
 
 
+def _hits(store) -> list[int]:
+    return [int(item["hits"]["N"]) for item in store.client.scan(TableName=store.table)["Items"] if "hits" in item]
+
+
+# As a server serves requests (the count in a thread), and as Lambda does (one at a time: inline once warm).
+SERVING = pytest.mark.parametrize("one_at_a_time", [False, True], ids=["server", "lambda"])
+
+
+@SERVING
+def test_the_count_runs_beside_the_request_and_a_refusal_creates_nothing(api_env, standin, dynamo_store, catalog,
+                                                                          one_at_a_time):
+    """The limiter counts while the request looks up the price; Stripe is asked to create nothing until the
+    verdict is in, so the refused click makes no session."""
+    # An hour's window: a minute's could end between the two clicks, and the second would pass.
+    limited = make_client(dict(api_env, RATE_LIMIT="1/3600"), dynamo_store, peer="203.0.113.9",
+                          one_request_at_a_time=one_at_a_time)
+    body = {"priceId": catalog["tshirt"]["id"]}
+    assert limited.post("/api/create-checkout-session", json=body).status_code == 200
+    made = len(creates(standin))
+    error(limited.post("/api/create-checkout-session", json=body), 429, "rate_limited")
+    assert len(creates(standin)) == made
+    # A price the allow-list does not name is looked up only if the limiter agrees: the client picks it.
+    reads = len(standin.requests)
+    error(limited.post("/api/create-checkout-session", json={"priceId": "price_unlisted0001"}), 429,
+          "rate_limited")
+    portal = limited.post("/api/create-portal-session", json={"session_id": "cs_test_" + "a" * 24})
+    error(portal, 429, "rate_limited")
+    assert len(standin.requests) == reads  # neither a price read nor a session read
+
+
+@SERVING
+def test_a_request_refused_early_is_counted_before_it_is_answered(api_env, dynamo_store, one_at_a_time):
+    """A bad body answers at once, but the count started with the request lands first: a Lambda instance
+    is frozen as soon as it answers, and would freeze the count's call in flight."""
+    limited = make_client(dict(api_env, RATE_LIMIT="5/3600"), dynamo_store, peer="203.0.113.10",
+                          one_request_at_a_time=one_at_a_time)
+    for n in range(1, 4):
+        error(limited.post("/api/create-checkout-session", content=b"{",
+                           headers={"Content-Type": "application/json"}), 400, "invalid_json")
+        assert _hits(dynamo_store) == [n]  # read as soon as the answer is in
+
+
+def test_a_warm_one_at_a_time_count_is_made_inline_and_its_verdict_given_at_admit(monkeypatch):
+    import threading
+
+    from shared.errors import RateLimited
+    from shared.settings import RateLimit
+    from shared.web import ratelimit
+    from tests.fakes import MemoryStore
+
+    store, limit = MemoryStore(), RateLimit(1, 3600)  # an hour: no window ends between the counts
+    monkeypatch.setattr(ratelimit, "_warm", threading.Event())
+    seen: list[str] = []
+
+    def counted_store() -> MemoryStore:
+        seen.append(threading.current_thread().name)
+        return store
+
+    cold = ratelimit.Count(limit, counted_store, "198.51.100.7", may_block=True)
+    assert not cold.settled and not seen  # nothing counted before it is started
+    cold.start()
+    cold.admit()
+    assert seen[-1].startswith("rate-limit") and ratelimit._warm.is_set()  # cold: in the counting thread
+    inline = ratelimit.Count(limit, counted_store, "198.51.100.7", may_block=True)
+    inline.start()
+    assert inline.settled and seen[-1] == threading.current_thread().name  # warm: counted here, at once
+    with pytest.raises(RateLimited):
+        inline.admit()  # the verdict waits for admit: Stripe is the only thing it guards
+    server = ratelimit.Count(limit, counted_store, "203.0.113.1")
+    server.settle()  # starts it, if the request ended before it did
+    assert seen[-1].startswith("rate-limit")  # a server never blocks its event loop on DynamoDB
+
+
 def test_rate_limit_fails_open_when_its_store_is_down(api_env, catalog):
     from shared.errors import StoreUnavailable
     from tests.fakes import MemoryStore

@@ -22,10 +22,9 @@ from functions.aws_lambda import handler
 event = json.loads(sys.stdin.read())
 response = handler(event, None)
 # httpx is left out: stripe imports it whenever it is installed, as it is here for the tests, and the
-# deployed bundle does not have it. Powertools' package __init__ names its tracer module; the X-Ray
-# SDK behind a Tracer is what would cost, and it must stay out.
+# deployed bundle does not have it. Powertools must stay out: shared/telemetry.py writes the logs and metrics.
 loaded = sorted(name for name in ("stripe", "boto3", "botocore", "s3transfer", "moto", "uvicorn", "yaml",
-                                  "pytest", "aws_xray_sdk") if name in sys.modules)
+                                  "pytest", "aws_xray_sdk", "aws_lambda_powertools") if name in sys.modules)
 print(json.dumps({"status": response["statusCode"], "loaded": loaded}))
 """
 

@@ -525,19 +525,20 @@ def test_serverless_secrets_come_from_ssm_and_settings_are_known():
 
 def test_runtime_requirements_hold_no_test_or_local_server_packages():
     names = {contents.requirement_name(line) for line in contents.runtime_requirements()}
-    assert {"stripe", "starlette", "mangum", "aws-lambda-powertools"} <= names
-    assert not names & {"boto3", "botocore", "moto", "pytest", "uvicorn", "httpx", "playwright", "hypothesis"}
+    assert {"stripe", "starlette", "mangum"} <= names
+    # Logs and metrics are written by shared/telemetry.py: Powertools' package __init__ cost a cold start 35–50 ms.
+    assert not names & {"boto3", "botocore", "moto", "pytest", "uvicorn", "httpx", "playwright", "hypothesis",
+                        "aws-lambda-powertools"}
 
 
 def test_bundle_holds_our_packages_and_prunes_the_rest(tmp_path):
     site = tmp_path / "site"
-    for name in ("stripe/__init__.py", "stripe/__pycache__/x.pyc", "bin/normalizer",
-                 "aws_lambda_powertools/event_handler/api_gateway.py", "aws_lambda_powertools/logging/logger.py"):
+    for name in ("stripe/__init__.py", "stripe/__pycache__/x.pyc", "bin/normalizer", "starlette/routing.py"):
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text("")
     files = contents.bundle_files(site)
-    assert "stripe/__init__.py" in files and "aws_lambda_powertools/logging/logger.py" in files
-    assert not [n for n in files if "__pycache__" in n or n.startswith(("bin/", "aws_lambda_powertools/event_handler"))]
+    assert "stripe/__init__.py" in files and "starlette/routing.py" in files
+    assert not [n for n in files if "__pycache__" in n or n.startswith("bin/")]
     assert {"functions/aws_lambda.py", "shared/web/app.py", "shared/store/dynamo.py", "shared/money.py"} <= set(files)
     assert not [n for n in files if n.startswith(("tests/", "scripts/", "public/", "api/"))]
     assert (ROOT / "shared" / "cli" / "main.py").is_file() and (ROOT / "shared" / "__main__.py").is_file()
@@ -619,7 +620,7 @@ def test_bytecode_replaces_the_sources_of_what_the_request_paths_import(bytecode
     names = set(zipfile.ZipFile(output).namelist())
     # third-party modules both paths import: sourceless, as module.pyc where module.py was
     for module in ("starlette/applications", "starlette/routing", "mangum/adapter", "anyio/to_thread",
-                   "aws_lambda_powertools/metrics/__init__", "urllib3/connectionpool", "requests/sessions"):
+                   "urllib3/connectionpool", "requests/sessions"):
         assert f"{module}.pyc" in names and f"{module}.py" not in names, module
     for module in ("stripe/__init__", "stripe/_stripe_client", "stripe/checkout/_session"):  # create-session's
         assert f"{module}.pyc" in names and f"{module}.py" not in names, module
@@ -651,7 +652,7 @@ def test_bytecode_bundle_serves_from_its_pyc_in_a_read_only_folder(bytecode_buil
     modules = report["modules"]
     assert report["with_boto3"] and report["statuses"] == smoke.EXPECTED_STATUSES
     assert report["compiled_from_source"] == []
-    for name in ("starlette.applications", "mangum.adapter", "stripe._stripe_client", "anyio._backends._asyncio"):
+    for name in ("starlette.applications", "mangum.adapter", "stripe._stripe_client", "anyio.to_thread"):
         assert modules[name]["loader"] == "SourcelessFileLoader" and modules[name]["file"].endswith(".pyc"), name
     for name in ("shared.web.app", "shared.events.intake", "functions.aws_lambda", "functions.aws_eventbridge",
                  "anyio"):

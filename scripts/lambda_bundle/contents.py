@@ -29,8 +29,6 @@ ROOT_FILES = ("checkout.toml",)
 # The modules serverless.yml's functions name as handlers (a test keeps them equal); the smoke run imports each.
 ENTRY_POINTS = ("functions.aws_lambda", "functions.aws_eventbridge", "functions.aws_schedule")
 PRUNED_DIRS = {"__pycache__", "bin"}
-# Powertools' REST/GraphQL router and its bundled Swagger UI (2 MB): the app routes with Starlette.
-PRUNED_PREFIXES = ("aws_lambda_powertools/event_handler/",)
 
 
 def requirement_name(line: str) -> str | None:
@@ -100,8 +98,6 @@ def bundle_files(site: Path, root: Path = ROOT) -> dict[str, Path]:
             relative = path.relative_to(base)
             name = relative.as_posix()
             if path.is_dir() or PRUNED_DIRS.intersection(relative.parts) or path.suffix in (".pyc", ".pyo"):
-                continue
-            if name.startswith(PRUNED_PREFIXES):
                 continue
             if base is root and (path.suffix != ".py" or left_out(name)):
                 continue

@@ -8,7 +8,7 @@ one through `functions.aws_lambda.handler`, built on the recorded Function URL E
 unpacked BUNDLE first and, as the Lambda runtime provides boto3, the --runtime folder after it. -S: no
 site-packages; -E: no PYTHON* variables; -B: nothing is written next to the modules (/var/task is read-only).
 Each module compiled from source is noted. The report (statuses, every loaded module's file and loader,
-what was compiled) goes to the REPORT file as JSON: Powertools logs to stdout.
+what was compiled) goes to the REPORT file as JSON: the app writes its metrics to stdout.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import Code, InvalidRequest
@@ -93,17 +93,27 @@ def idempotency_key(header: str | None, params: Mapping[str, Any], *, client: st
 
 def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str, data: Mapping[str, Any],
                    idempotency_header: str | None, options: CheckoutOptions = _NO_OPTIONS, *, client: str,
-                   secret: Secret, store: Store, now: int | None = None) -> dict[str, str]:
+                   secret: Secret, store: Store, now: int | None = None,
+                   admit: Callable[[], None] | None = None) -> dict[str, str]:
     """A new Checkout Session for the cart `data` asks for, its limited lines held for it (`checkout/stock.py`);
-    `client` is the buyer's address bucket."""
+    `client` is the buyer's address bucket.
+
+    `admit`, when given, may raise to refuse the request (the rate limit's verdict, counted meanwhile).
+    It is called before anything is held or Stripe is asked to create anything, and before any Stripe call
+    the client could multiply: a listed price is read once per instance and cached, and an unlisted one never
+    reaches Stripe unless the allow-list is `*` — then each reference is the client's choice."""
     requested = parse_lines(data)
     embedded = parse_ui_mode(data)
+    if admit is not None and any(line.ref not in catalog.allowed for line in requested):
+        admit()
     cart = build_cart(requested, resolve_prices(requested, catalog.resolve))
     made = time.time() if now is None else now
     params = session_params(cart, site_url, embedded=embedded, options=options, now=made)
     key = idempotency_key(idempotency_header, params, client=client, secret=secret)
     if embedded:
         key += "-embedded"  # the same click asking for the other kind of session gets its own
+    if admit is not None:
+        admit()
     # The key names the reservation too, so a retried click finds its hold rather than taking more. Limited
     # lines are held until the session ends: the seller's lifetime, or with none set, the hold's default.
     hold_until = params.get("expires_at") or expires_at(made, options.hold_minutes)

@@ -71,7 +71,7 @@ def _run(host: str, port: int, catalog: Catalog, folder: Path, delay: float) -> 
         environment = demo_environment(site_url=site, stripe_url=standin.url, dynamodb_url=dynamo.start(),
                                        allowed_prices=allowed)
         try:
-            # The app's process reads some of these itself (boto3, Powertools), not through Settings.
+            # The app's process reads some of these itself (botocore, shared.telemetry), not through Settings.
             os.environ.update(environment)
             app = _app(environment, catalog)
             standin.add_webhook_endpoint(url=f"{site}/api/webhook", enabled_events=list(HANDLED_TYPES),

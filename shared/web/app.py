@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -21,11 +22,21 @@ from .cors import VaryOnOrigin, cors_headers
 from .errors import HTTP_CODES, error_body, headers_of, status_of
 from .services import Services
 
+if TYPE_CHECKING:
+    from .ratelimit import Count
+
 CHECKOUT_BODY_LIMIT = 16 * 1024
+T = TypeVar("T")
 
 
-def create_app(services: Services | None = None, *, static_dir: str | None = None) -> Starlette:
+def create_app(services: Services | None = None, *, static_dir: str | None = None,
+               one_request_at_a_time: bool = False) -> Starlette:
+    """`one_request_at_a_time`: the platform never hands this process a request before the last one is
+    answered (AWS Lambda), so blocking work (Stripe, DynamoDB) runs inline rather than in a worker thread,
+    which a server needs to go on serving others. Under mangum a worker thread is no saving anyway: anyio
+    ends its workers with each invocation, so every request would start one anew (~0.5 ms warm)."""
     services = services or Services()
+    blocking = _inline if one_request_at_a_time else run_in_threadpool
 
     def client_of(request: Request) -> str:
         """The bucket of the client's address, as far as it can be trusted (see `client.py`)."""
@@ -36,32 +47,53 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         return bucket(client_address(request.headers, peer, ip_header=settings.client_ip_header,
                                      proxy_secret=settings.proxy_secret))
 
-    async def limit_rate(request: Request, group: str) -> str:
-        """Count the request against the client's limit for this route group; returns the client's bucket."""
-        from . import ratelimit
+    def limit_rate(client: str, group: str) -> Count:
+        """The client's count against its limit for this route group, made beside the request once started:
+        see ratelimit.Count."""
+        from .ratelimit import CHECKOUT, Count
 
         settings = services.settings
+        limit = settings.rate_limit if group == CHECKOUT else settings.summary_rate_limit
+        return Count(limit, lambda: services.store, client, group=group, may_block=one_request_at_a_time)
+
+    async def settle(count: Count) -> None:
+        if not count.settled:
+            await blocking(count.settle)
+
+    async def limit_first(request: Request, group: str) -> str:
+        """Count the request and await the verdict before anything else: for routes whose Stripe call is the
+        client's choice and not cached. Returns the client's bucket."""
         client = client_of(request)
-        limit = settings.rate_limit if group == ratelimit.CHECKOUT else settings.summary_rate_limit
-        if limit is not None:
-            await run_in_threadpool(ratelimit.check, limit, services.store, client, group=group)
+        count = limit_rate(client, group)
+        await settle(count)
+        count.admit()
         return client
 
     async def create_checkout_session(request: Request) -> Response:
         from .ratelimit import CHECKOUT
 
         settings = services.settings
-        client = await limit_rate(request, CHECKOUT)
-        data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
-        if from_form:
-            data.pop("uiMode", None)  # embedded Checkout needs the script; a plain form gets the hosted page
-        from ..checkout.sessions import create_session
+        client = client_of(request)
+        count = limit_rate(client, CHECKOUT)
+        try:
+            data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
+            if from_form:
+                data.pop("uiMode", None)  # embedded Checkout needs the script; a plain form gets the hosted page
+            from ..checkout.sessions import create_session
 
-        site = settings.require("site_url")
-        secret = settings.require("stripe_secret_key")
-        created = await run_in_threadpool(lambda: create_session(
-            services.catalog, services.gateway, site, data, request.headers.get("idempotency-key"),
-            services.checkout_options, client=client, secret=secret, store=services.store))
+            site = settings.require("site_url")
+            secret = settings.require("stripe_secret_key")
+            # stripe's import first, then the count. Started with the request, the count's thread would share
+            # the interpreter with that import, to neither's gain; started now, its botocore import and its
+            # DynamoDB round trip fill the price look-up's wait on Stripe. Warm, both are instant.
+            await blocking(lambda: services.gateway.client)
+            count.start()
+            created = await blocking(create_session, services.catalog, services.gateway, site, data,
+                                     request.headers.get("idempotency-key"), services.checkout_options,
+                                     client=client, secret=secret, store=services.store,
+                                     admit=count.admit)
+        finally:
+            await settle(count)
         # The answer opens this buyer's checkout: no cache may keep it.
         headers = {"Cache-Control": "no-store", **cors_headers(request, settings)}
         if from_form:
@@ -76,14 +108,14 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         session_id = check_session_id(request.query_params.get("session_id"))
         settings = services.settings
         settings.require("stripe_secret_key")
-        await limit_rate(request, SUMMARY)  # each look-up is a Stripe request, invented ids included
+        await limit_first(request, SUMMARY)  # each look-up is a Stripe request, invented ids included
 
         def load() -> dict[str, Any]:
             session = services.gateway.retrieve_session(session_id)
             order = record_session(services.store, services.fulfiller, session)
             return summary(session, order)
 
-        body = await run_in_threadpool(load)  # Stripe's 404 arrives as `session_not_found`
+        body = await blocking(load)  # Stripe's 404 arrives as `session_not_found`
         headers = {"Cache-Control": "no-store", **cors_headers(request, settings)}
         return JSONResponse(body, headers=headers)
 
@@ -93,11 +125,11 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
         from .ratelimit import CHECKOUT
 
         settings = services.settings
-        await limit_rate(request, CHECKOUT)
+        await limit_first(request, CHECKOUT)  # the session read is the client's choice, and not cached
         data, from_form = await read_purchase(request, CHECKOUT_BODY_LIMIT)
         session_id = check_session_id(data.get("session_id") if isinstance(data.get("session_id"), str) else None)
         site = settings.require("site_url")
-        url = await run_in_threadpool(portal_url, services.gateway, session_id, site)
+        url = await blocking(portal_url, services.gateway, session_id, site)
         # The portal's URL signs its holder in as the customer: like a login link, never cached.
         headers = {"Cache-Control": "no-store", **cors_headers(request, settings)}
         if from_form:
@@ -127,9 +159,9 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
             telemetry.count("InvalidPayloads")
             raise
         telemetry.count("EventsReceived")
-        outcome = await run_in_threadpool(process, event, services.store, services.fulfiller,
-                                          lease_seconds=settings.event_lease_seconds,
-                                          restock_on_refund=services.checkout_options.restock_on_refund)
+        outcome = await blocking(process, event, services.store, services.fulfiller,
+                                 lease_seconds=settings.event_lease_seconds,
+                                 restock_on_refund=services.checkout_options.restock_on_refund)
         # The correlation id goes with each line, not into the logger's shared keys: a Vercel or
         # local process serves requests concurrently, and they would overwrite each other's.
         telemetry.logger().info("webhook handled", extra={
@@ -240,6 +272,10 @@ def create_app(services: Services | None = None, *, static_dir: str | None = Non
     middleware = [Middleware(FlushMetrics), Middleware(VaryOnOrigin)]
     return Starlette(routes=routes, middleware=middleware, exception_handlers={
         DomainError: on_error, HTTPException: on_http_error, Exception: on_unexpected})
+
+
+async def _inline(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return fn(*args, **kwargs)
 
 
 class FlushMetrics:
