@@ -428,3 +428,33 @@ def test_the_page_shows_how_many_are_left_caps_the_quantity_and_turns_sold_out(b
     again.goto(site.url + "/")
     expect(again.locator("button[data-price-id=price_tshirt]")).to_have_text("Sold out")
     assert page.violations == [] and again.violations == []
+
+
+def test_the_cart_caps_a_line_at_what_is_left_and_learns_from_a_refused_checkout(browser, shop):
+    from shared.orders.stock import set_available
+
+    form = "form:has([data-price-id=price_tshirt])"
+    set_available(shop.store, "price_tshirt", 2)
+    page = new_page(browser)
+    page.goto(shop.url + "/")
+    expect(page.locator(f"{form} .stock-note")).to_have_text("Only 2 left")
+    page.fill(f"{form} input[name=quantity]", "2")
+    page.click(f"{form} [data-add-to-cart]")
+    page.click(".cart-toggle")
+    quantity = page.locator(".cart-line input")
+    expect(quantity).to_have_value("2")
+    assert quantity.get_attribute("max") == "2"
+    expect(page.get_by_role("button", name="One more T-shirt")).to_be_disabled()
+    # One sells elsewhere: the checkout is refused, and the page and the cart both learn what is left.
+    set_available(shop.store, "price_tshirt", 1)
+    page.click(".cart-checkout")
+    expect(page.locator(f"{form} .stock-note")).to_have_text("Only 1 left")
+    expect(quantity).to_have_attribute("max", "1")
+    expect(quantity).to_be_focused()  # the line the API refused
+    # None left: Buy now and Add to cart both say so.
+    set_available(shop.store, "price_tshirt", 0)
+    page.click(".cart-checkout")
+    for button in (f"{form} .stripe-checkout-btn", f"{form} [data-add-to-cart]"):
+        expect(page.locator(button)).to_have_text("Sold out")
+        expect(page.locator(button)).to_be_disabled()
+    assert page.violations == []

@@ -27,8 +27,8 @@ def test_every_page_loads_only_scripts_the_budget_counts():
 
 
 def test_the_scripts_built_on_the_buy_script_come_after_it():
-    """cart.js and success.js use window.StaticCheckout, which stripe-checkout.js defines when it runs: deferred
-    scripts run in the page's order."""
+    """cart.js, stock.js and success.js use window.StaticCheckout, which stripe-checkout.js defines when it runs:
+    deferred scripts run in the page's order."""
     catalog = parse({"items": [{"lookup_key": "tea", "name": "Tea", "amount": 500}]})
     pages = {page.name: page.read_text() for page in (ROOT / "public").glob("*.html")}
     pages["rendered"] = render_page(catalog)
@@ -36,7 +36,7 @@ def test_the_scripts_built_on_the_buy_script_come_after_it():
         tags = re.findall(r'<script src="([^"]+)"( defer)?></script>', page)
         scripts = [src for src, _ in tags]
         assert all(deferred for _, deferred in tags), name
-        for dependent in ("/js/cart.js", "/js/success.js"):
+        for dependent in ("/js/cart.js", "/js/stock.js", "/js/success.js"):
             if dependent in scripts:
                 assert "/js/stripe-checkout.js" in scripts[:scripts.index(dependent)], name
     assert "/js/success.js" in pages["success.html"] and "/js/cart.js" in pages["rendered"]

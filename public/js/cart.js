@@ -1,5 +1,5 @@
-/* static-checkout cart: data-add-to-cart buttons, one Checkout for all (README.md "A cart").
-   After stripe-checkout.js, which it checks out with. */
+/* static-checkout cart: data-add-to-cart buttons, one Checkout for all (README.md "A cart");
+   after stripe-checkout.js, which it checks out with. */
 (function () {
   'use strict';
   const KEY = 'static-checkout-cart', MAX = 99, SC = window.StaticCheckout;
@@ -10,18 +10,13 @@
     catch (e) { items = []; }
   }
   function save(extra) {
-    try { localStorage.setItem(KEY, JSON.stringify(Object.assign({ items: items }, extra))); } catch (e) { /* private mode */ }
+    try { localStorage.setItem(KEY, JSON.stringify({ items, ...extra })); } catch (e) { /* private mode */ }
   }
   const count = () => items.reduce((n, i) => n + i.quantity, 0);
   const many = (n) => n + (n === 1 ? ' item' : ' items');
-  const money = (amount, i) => SC.money(amount, i.currency, i.exponent);
-
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const k in attrs) node.setAttribute(k, attrs[k]);
-    if (text != null) node.textContent = text;
-    return node;
-  }
+  const money = (amount, i) => SC.money(amount, i.currency, i.exponent), el = SC.el;
+  // No more than stock.js (if there) says is left.
+  const most = (i) => Math.max(1, Math.min(MAX, window.StaticCheckoutStock?.limit(i.priceId) ?? MAX));
 
   function say(text) {
     ui.status.textContent = '';
@@ -62,12 +57,12 @@
     ui.toggle.setAttribute('aria-label', 'Cart, ' + many(n));
     ui.list.textContent = n ? '' : 'Your cart is empty.';
     items.forEach((i, at) => {
-      const qty = el('input', { type: 'number', min: 1, max: MAX, value: i.quantity, 'aria-label': 'Quantity of ' + i.name });
+      const qty = el('input', { type: 'number', min: 1, max: most(i), value: i.quantity, 'aria-label': 'Quantity of ' + i.name });
       const less = el('button', { type: 'button', 'data-step': -1, 'aria-label': 'One less ' + i.name }, '\u2212');
       const more = el('button', { type: 'button', 'data-step': 1, 'aria-label': 'One more ' + i.name }, '+');
       const drop = el('button', { type: 'button', class: 'cart-remove', 'aria-label': 'Remove ' + i.name }, 'Remove');
       less.disabled = i.quantity < 2;
-      more.disabled = i.quantity >= MAX;
+      more.disabled = i.quantity >= most(i);
       less.onclick = () => set(at, i.quantity - 1, -1);
       more.onclick = () => set(at, i.quantity + 1, 1);
       qty.onchange = () => set(at, +qty.value);
@@ -82,7 +77,7 @@
     ui.checkout.hidden = !n;
   }
 
-  // Each change draws the list anew, then puts the focus back where the buyer was.
+  // Each change draws the list anew; the focus goes back where the buyer was.
   function changed(message, focus) {
     SC.showError(ui.checkout, ''); // it was about the cart as it was
     save();
@@ -93,7 +88,7 @@
 
   function set(at, quantity, step) {
     const i = items[at];
-    if (!(quantity >= 1 && quantity <= MAX && quantity % 1 === 0)) return render();
+    if (!(quantity >= 1 && quantity <= most(i) && quantity % 1 === 0)) return render();
     i.quantity = quantity;
     changed(i.name + ': ' + quantity + '.', () => {
       const line = ui.list.children[at], again = step && line.querySelector('[data-step="' + step + '"]');
@@ -110,20 +105,20 @@
   }
 
   function add(b) {
-    const form = b.form, field = form && form.elements.namedItem('quantity');
+    const form = b.form, field = form?.elements.quantity;
     if (field && !field.checkValidity()) return form.reportValidity();
-    const quantity = +((field && field.value) || b.dataset.quantity || 1);
+    const quantity = +(field?.value || b.dataset.quantity || 1);
     const d = b.dataset, currency = (d.currency || 'usd').toUpperCase();
     let found = items.find((i) => i.priceId === d.addToCart);
     if (items.length && items[0].currency !== currency) {
-      return say('Your cart is in ' + items[0].currency + ': check it out or empty it before adding ' + currency + '.');
+      return say('Your cart is in ' + items[0].currency + ': check out or empty it to add ' + currency + '.');
     }
     if (!found && items.length >= 20) return say('A cart holds 20 different items at most.');
     if (!found) {
       items.push(found = { priceId: d.addToCart, name: d.name || d.addToCart, unitAmount: +d.unitAmount || 0,
-        currency: currency, exponent: +(d.currencyExponent || 2), quantity: 0 });
+        currency, exponent: +(d.currencyExponent || 2), quantity: 0 });
     }
-    found.quantity = Math.min(MAX, found.quantity + quantity);
+    found.quantity = Math.min(most(found), found.quantity + quantity);
     changed('Added ' + quantity + ' \u00d7 ' + found.name + '.');
   }
 
@@ -131,7 +126,7 @@
     const order = { items: items.map((i) => ({ priceId: i.priceId, quantity: i.quantity })) };
     // Emptied when this session's success page loads.
     const error = await SC.buy(ui.checkout, order, null, (session) => save({ pending: session.id }));
-    const line = error && error.line && ui.list.children[error.line - 1];
+    const line = error?.line && ui.list.children[error.line - 1];
     if (line) line.querySelector('input').focus(); // the line the API refused
   }
 
@@ -146,5 +141,7 @@
     b.hidden = false;
     b.onclick = (e) => { e.preventDefault(); add(b); };
   });
+  // Not under the buyer's focus, which a line drawn anew loses.
+  document.addEventListener('static-checkout:stock', () => ui.list.contains(document.activeElement) || render());
   addEventListener('storage', (e) => { if (e.key === KEY) { load(); render(); } });
 })();

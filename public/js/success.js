@@ -1,5 +1,5 @@
-/* static-checkout: the success page (?session_id=…); after stripe-checkout.js. It shows what the
-   server knows, never what the URL claims: anyone can type a session_id. */
+/* static-checkout: the success page (?session_id=…), after stripe-checkout.js. It shows what the
+   server knows, not what the URL claims: anyone can type a session_id. */
 (function () {
   'use strict';
 
@@ -8,8 +8,6 @@
     processing: 'Payment processing',
     payment_failed: 'Payment failed',
     expired: 'Checkout expired',
-    refunded: 'Order refunded',
-    partially_refunded: 'Order partially refunded',
     disputed: 'Payment disputed',
     dispute_lost: 'Payment reversed'
   };
@@ -25,12 +23,9 @@
   const text = (id, value) => { $(id).textContent = value; }; // server data: text, never markup
   let polls = 0;
 
-  function humanize(status) {
-    const words = String(status || 'unknown').replace(/_/g, ' ');
-    return words.charAt(0).toUpperCase() + words.slice(1);
-  }
+  const humanize = (status) => String(status || 'unknown').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
-  // The order (from webhooks) knows of refunds and failures; the session, of a payment before its webhook.
+  // The order (webhooks) knows refunds and failures; the session, a payment before its webhook.
   function stateOf(s) {
     const order = s.order_status, paid = s.payment_status;
     if (order && order !== 'awaiting_payment' && order !== 'open') return order;
@@ -55,11 +50,11 @@
         : MESSAGES[state] || 'Contact the seller if you have questions about this order.');
     const status = $('order-status');
     status.textContent = humanize(raw);
-    status.setAttribute('data-status', String(raw || ''));
-    status.setAttribute('data-state', state);
-    status.setAttribute('data-fulfilled', !!s.fulfilled);
+    status.dataset.status = raw || '';
+    status.dataset.state = state;
+    status.dataset.fulfilled = !!s.fulfilled;
     text('order-email', s.customer_email || '\u2014');
-    // Paid in the buyer's currency (Adaptive Pricing), the seller's price after it.
+    // Adaptive Pricing: the buyer's currency, then the seller's.
     const total = money(s.amount_total, s.currency, s.currency_exponent);
     text('order-total', typeof s.presentment_amount === 'number' && s.presentment_currency
       ? money(s.presentment_amount, s.presentment_currency, s.presentment_currency_exponent) + ' (' + total + ')'
@@ -67,12 +62,12 @@
 
     const rows = $('order-items');
     rows.textContent = '';
-    (Array.isArray(s.line_items) ? s.line_items : []).forEach((item) => {
+    (s.line_items || []).forEach((item) => {
       const priced = item.currency ? item : s; // a currency and its exponent go together
       // Before discount, shipping and tax: rows of their own.
-      const amount = typeof item.amount_subtotal === 'number' ? item.amount_subtotal : item.amount_total;
+      const amount = item.amount_subtotal ?? item.amount_total;
       const tr = rows.insertRow();
-      [item.description || 'Item', String(item.quantity == null ? 1 : item.quantity),
+      [item.description || 'Item', String(item.quantity ?? 1),
         money(amount, priced.currency, priced.currency_exponent)].forEach((value, at) => {
         const td = tr.insertCell();
         td.textContent = value;
@@ -88,34 +83,32 @@
     return state;
   }
 
-  // None of the rows when the total is simply the lines'.
+  // No rows when the total is the lines'.
   function breakdown(b, shipping) {
-    const some = (n) => typeof n === 'number' && n !== 0;
+    const some = (n) => n > 0, also = (what) => what ? ' (' + what + ')' : '';
     const show = (name, visible, amount, label) => {
       $('order-' + name + '-row').hidden = !visible;
       text('order-' + name, visible ? money(amount, b.currency, b.currency_exponent) : '');
       if (label) text('order-' + name + '-label', label);
     };
-    const codes = Array.isArray(b.promotion_codes) ? b.promotion_codes : [];
-    const rate = shipping && shipping.rate;
     show('subtotal', some(b.amount_discount) || some(b.amount_shipping) || some(b.amount_tax) || !!shipping,
       b.amount_subtotal);
     show('discount', some(b.amount_discount), -b.amount_discount,
-      'Discount' + (codes.length ? ' (' + codes.join(', ') + ')' : ''));
+      'Discount' + also((b.promotion_codes || []).join(', ')));
     show('shipping', some(b.amount_shipping) || !!shipping, b.amount_shipping || 0,
-      'Shipping' + (rate ? ' (' + rate + ')' : ''));
+      'Shipping' + also(shipping?.rate));
     show('tax', some(b.amount_tax), b.amount_tax, b.amount_tax_included === b.amount_tax ? 'Tax included' : 'Tax');
 
-    const where = (shipping && shipping.address) || {};
+    const where = shipping?.address || {};
     let country = where.country;
     try { // "IE" reads "Ireland"
       country = country && new Intl.DisplayNames([document.documentElement.lang || 'en'], { type: 'region' }).of(country);
-    } catch (e) { /* an unknown code, or an old browser: the code */ }
-    const lines = [shipping && shipping.name, where.line1, where.line2,
+    } catch (e) { /* an unknown code, an old browser: the code */ }
+    const lines = [shipping?.name, where.line1, where.line2,
       [where.postal_code, where.city, where.state].filter(Boolean).join(' '), country].filter(Boolean);
     const address = $('order-address');
     address.textContent = '';
-    lines.forEach((line) => { address.appendChild(document.createElement('span')).textContent = line; });
+    lines.forEach((line) => address.append(StaticCheckout.el('span', {}, line)));
     $('order-ship-to').hidden = !lines.length;
   }
 
@@ -127,7 +120,7 @@
       // A failed re-check keeps the order the buyer has seen.
       if (polls && !$('order-details').hidden) return schedule(id);
       say('We could not load your order',
-        err.message || 'Could not load your order right now. Please refresh this page in a moment.', true);
+        err.message || 'Please refresh this page in a moment.', true);
       return finish();
     }
     if (render(data) === 'processing' && !data.fulfilled) return schedule(id);
@@ -136,22 +129,19 @@
 
   function schedule(id) {
     if (polls++ < POLLS) return setTimeout(() => load(id), EVERY_MS);
-    text('order-message', 'Your payment is still being confirmed. Some payment methods take longer; ' +
-      'refresh this page later to see the latest status.');
+    text('order-message', 'Your payment is still being confirmed; some payment methods take longer. Refresh this page later.');
     finish();
   }
 
   function start() {
     const id = (new URLSearchParams(location.search).get('session_id') || '').trim();
     if (!id) {
-      say('No order to show', 'This page shows an order after checkout, but the link you followed has no ' +
-        'checkout session id (session_id) in it.', true);
+      say('No order to show', 'The link you followed has no checkout session id (session_id).', true);
       return finish();
     }
     say('Checking your order\u2026', 'Looking up your payment with Stripe.');
     load(id);
   }
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  StaticCheckout.ready(start);
 })();
