@@ -118,3 +118,17 @@ def api_client(api_env, dynamo_store, hook):
     from tests.apiclient import make_client
 
     return make_client(api_env, dynamo_store, hook)
+
+
+@pytest.fixture
+def cli_table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
+    """A table of the test's own on DynamoDB over HTTP, named in the environment as a seller's command reads it,
+    run from an empty folder (no stray .env)."""
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    for key, value in {"DYNAMODB_ENDPOINT_URL": local_dynamo.url, "DYNAMODB_TABLE": name,
+                       "AWS_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    store = DynamoStore(name, endpoint_url=local_dynamo.url, region="us-east-1")
+    store.create_table()
+    return store

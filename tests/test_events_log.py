@@ -13,20 +13,7 @@ from shared.cli.main import main
 from shared.events.eventbridge import handle
 from shared.events.intake import process
 from shared.orders.fulfilment import Fulfiller, FulfilmentFailed
-from shared.store.dynamo import DynamoStore
 from tests.fakes import RecordingAction, make_charge, make_event, make_session
-
-
-@pytest.fixture
-def events_table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
-    name = f"events-{uuid.uuid4().hex[:8]}"
-    for key, value in {"DYNAMODB_ENDPOINT_URL": local_dynamo.url, "DYNAMODB_TABLE": name,
-                       "AWS_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    store = DynamoStore(name, endpoint_url=local_dynamo.url, region="us-east-1")
-    store.create_table()
-    return store
 
 
 class ProcessDied(BaseException):
@@ -37,7 +24,7 @@ def dies(order: dict) -> None:
     raise ProcessDied()
 
 
-def test_events_lists_what_each_path_did_newest_first(events_table, capsys):
+def test_events_lists_what_each_path_did_newest_first(cli_table, capsys):
     now = int(time.time())
     paid = make_session(payment_intent=f"pi_{uuid.uuid4().hex[:8]}")
     completed = make_event("checkout.session.completed", paid)
@@ -46,16 +33,16 @@ def test_events_lists_what_each_path_did_newest_first(events_table, capsys):
     crashed = make_event("checkout.session.completed", make_session(payment_intent=f"pi_{uuid.uuid4().hex[:8]}"))
     old = make_event("checkout.session.completed", make_session(payment_intent=f"pi_{uuid.uuid4().hex[:8]}"))
 
-    process(old, events_table, Fulfiller([]), now=now - 3 * 86400)
-    process(completed, events_table, Fulfiller([]), now=now - 300)
-    handle({"source": "aws.partner/stripe.com/ed_test", "detail": refund}, events_table, Fulfiller([]),
+    process(old, cli_table, Fulfiller([]), now=now - 3 * 86400)
+    process(completed, cli_table, Fulfiller([]), now=now - 300)
+    handle({"source": "aws.partner/stripe.com/ed_test", "detail": refund}, cli_table, Fulfiller([]),
            lease_seconds=60)
     with pytest.raises(FulfilmentFailed):
-        process(broken, events_table, Fulfiller([RecordingAction(fail=True)]), now=now - 200)
+        process(broken, cli_table, Fulfiller([RecordingAction(fail=True)]), now=now - 200)
     with pytest.raises(ProcessDied):
-        process(crashed, events_table, Fulfiller([dies]), now=now - 100, lease_seconds=600)
-    assert process(completed, events_table, Fulfiller([])) == "duplicate"
-    assert process(make_event("product.created", {"id": "prod_1"}), events_table, Fulfiller([])) == "ignored"
+        process(crashed, cli_table, Fulfiller([dies]), now=now - 100, lease_seconds=600)
+    assert process(completed, cli_table, Fulfiller([])) == "duplicate"
+    assert process(make_event("product.created", {"id": "prod_1"}), cli_table, Fulfiller([])) == "ignored"
 
     assert main(["events", "--since", "24h"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -70,13 +57,13 @@ def test_events_lists_what_each_path_did_newest_first(events_table, capsys):
     assert out[-1].startswith("2 applied, 1 failed, 1 in progress since ")
 
 
-def test_events_as_json_with_an_outcome_filter(events_table, capsys):
+def test_events_as_json_with_an_outcome_filter(cli_table, capsys):
     now = int(time.time())
     broken = make_event("charge.refunded", make_charge(f"pi_{uuid.uuid4().hex[:8]}"))
     with pytest.raises(FulfilmentFailed):
         process(make_event("checkout.session.completed", make_session(payment_intent=f"pi_{uuid.uuid4().hex[:6]}")),
-                events_table, Fulfiller([RecordingAction(fail=True)]), now=now - 60)
-    process(broken, events_table, Fulfiller([]), now=now - 30)  # parked: its order is unknown, and that is fine
+                cli_table, Fulfiller([RecordingAction(fail=True)]), now=now - 60)
+    process(broken, cli_table, Fulfiller([]), now=now - 30)  # parked: its order is unknown, and that is fine
 
     assert main(["events", "--outcome", "failed", "--json"]) == 0
     [failed] = json.loads(capsys.readouterr().out)
@@ -92,7 +79,7 @@ def test_events_as_json_with_an_outcome_filter(events_table, capsys):
 
 
 @pytest.mark.parametrize("outcome", ["duplicate", "ignored"])
-def test_outcomes_the_ledger_does_not_keep_are_explained_not_listed_empty(events_table, capsys, outcome):
+def test_outcomes_the_ledger_does_not_keep_are_explained_not_listed_empty(cli_table, capsys, outcome):
     assert main(["events", "--outcome", outcome]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and "not written to the ledger" in captured.err and "EventsDuplicate" in captured.err

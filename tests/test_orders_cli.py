@@ -28,16 +28,11 @@ DAY = 86400
 
 
 @pytest.fixture
-def orders_table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
-    name = f"orders-{uuid.uuid4().hex[:8]}"
-    for key, value in {"DYNAMODB_ENDPOINT_URL": local_dynamo.url, "DYNAMODB_TABLE": name, "AWS_REGION": "us-east-1",
-                       "STRIPE_SECRET_KEY": SECRET_KEY, "ALLOWED_PRICES": "*",
+def orders_table(cli_table, monkeypatch) -> DynamoStore:
+    for key, value in {"STRIPE_SECRET_KEY": SECRET_KEY, "ALLOWED_PRICES": "*",
                        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    store = DynamoStore(name, endpoint_url=local_dynamo.url, region="us-east-1")
-    store.create_table()
-    return store
+    return cli_table
 
 
 def record(store: Any, session: dict[str, Any], *, expanded: bool = False) -> dict[str, Any]:

@@ -228,16 +228,9 @@ def test_sparklines_scale_to_the_largest_and_squeeze_long_series():
 
 
 @pytest.fixture
-def report_table(monkeypatch, local_dynamo, tmp_path) -> DynamoStore:
-    name = f"report-{uuid.uuid4().hex[:8]}"
-    for key, value in {"DYNAMODB_ENDPOINT_URL": local_dynamo.url, "DYNAMODB_TABLE": name,
-                       "AWS_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    store = DynamoStore(name, endpoint_url=local_dynamo.url, region="us-east-1")
-    store.create_table()
-    record_the_shop(store, int(time.time()))
-    return store
+def report_table(cli_table) -> DynamoStore:
+    record_the_shop(cli_table, int(time.time()))
+    return cli_table
 
 
 def test_report_json_is_the_documented_shape(report_table, capsys):
