@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreUnavailable
 from .attributes import dump, load
-from .base import Claim, Item, TransactionFailed, VersionConflict, Write
+from .base import Claim, Item, Put, TransactionFailed, VersionConflict, Write
 from .keys import INDEXES, TTL_ATTRIBUTE, index_attributes, table_definition
 
 # A transaction DynamoDB cancels because another one touched the same item at that moment (a rush on the
@@ -70,13 +70,19 @@ class DynamoStore:
         raise StoreUnavailable("DynamoDB batch_get_item left keys unread; retry.")
 
     def put(self, key: str, item: Item, *, expected_version: int) -> None:
-        body = {**item, **_present(index_attributes(key, item)), "pk": key, "version": expected_version + 1}
-        if expected_version == 0:
-            condition, values = "attribute_not_exists(pk)", {}
+        self._conditional("put_item", VersionConflict, **self._put_of(Put(key, item, expected_version)))
+
+    def _put_of(self, put: Put) -> dict[str, Any]:
+        """A versioned whole-item write: PutItem's arguments, and a transaction's Put."""
+        body = {**put.item, **_present(index_attributes(put.key, put.item)), "pk": put.key,
+                "version": put.expected_version + 1}
+        request: dict[str, Any] = {"TableName": self.table, "Item": dump(body)}
+        if put.expected_version == 0:
+            request["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
-            condition, values = "version = :v", {":v": {"N": str(expected_version)}}
-        self._conditional("put_item", VersionConflict, TableName=self.table, Item=dump(body),
-                          ConditionExpression=condition, **({"ExpressionAttributeValues": values} if values else {}))
+            request["ConditionExpression"] = "version = :v"
+            request["ExpressionAttributeValues"] = {":v": {"N": str(put.expected_version)}}
+        return request
 
     def claim(self, key: str, token: str, *, now: int, until: int, expires_at: int | None = None,
               create: bool = True, fields: Item | None = None) -> Claim:
@@ -204,8 +210,9 @@ class DynamoStore:
                               ReturnValues="UPDATED_NEW")
         return int(response["Attributes"]["hits"]["N"])
 
-    def transact(self, writes: Sequence[Write]) -> None:
-        items = [{"Update": self._update_of(write)} for write in writes]
+    def transact(self, writes: Sequence[Write | Put]) -> None:
+        items = [{"Put": {**self._put_of(write), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+                 if isinstance(write, Put) else {"Update": self._update_of(write)} for write in writes]
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
                 self._call("transact_write_items", TransactItems=items)
@@ -242,7 +249,7 @@ class DynamoStore:
 
         sets = [f"{name(k)} = {value(v)}" for k, v in {**write.set, **_present(indexed)}.items()]
         adds = [f"{name(k)} {value(v)}" for k, v in write.add.items()] + [f"{name('version')} :one"]
-        removes = [name(k) for k, v in indexed.items() if v is None]
+        removes = [name(k) for k, v in indexed.items() if v is None] + [name(k) for k in write.remove]
         conditions = ["attribute_not_exists(pk)"] if write.new else []
         conditions += [f"{name(k)} = {value(v)}" for k, v in write.equals.items()]
         conditions += [f"{name(k)} >= {value(v)}" for k, v in write.at_least.items()]
