@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.events.signature import sign
-from shared.store.base import Claim, TransactionFailed, VersionConflict, Write
+from shared.store.base import Claim, Put, TransactionFailed, VersionConflict, Write
 from shared.store.keys import INDEXES, index_attributes
 
 FIXTURES = json.loads((Path(__file__).parents[1] / "shared/demo/standin/fixtures3.json").read_text())["resources"]
@@ -43,7 +43,7 @@ class MemoryStore:
         with self.lock:
             return {key: copy.deepcopy(self.items[key]) for key in keys if key in self.items}
 
-    def transact(self, writes: Sequence[Write]) -> None:
+    def transact(self, writes: Sequence[Write | Put]) -> None:
         """All or nothing, under the lock: every condition is checked before anything is written."""
         self._check()
         assert len({w.key for w in writes}) == len(writes) <= 100, "DynamoDB: one write per item, 100 at most"
@@ -56,10 +56,16 @@ class MemoryStore:
             if failed:
                 raise TransactionFailed(failed)
             for write in writes:
+                if isinstance(write, Put):
+                    self.items[write.key] = {**copy.deepcopy(write.item), "pk": write.key,
+                                             "version": write.expected_version + 1}
+                    continue
                 item = self.items.setdefault(write.key, {"pk": write.key})
                 item.update(copy.deepcopy(dict(write.set)))
                 for name, amount in write.add.items():
                     item[name] = item.get(name, 0) + amount
+                for name in write.remove:
+                    item.pop(name, None)
                 item["version"] = item.get("version", 0) + 1
 
     def put(self, key: str, item: dict[str, Any], *, expected_version: int) -> None:
@@ -158,8 +164,11 @@ class MemoryStore:
         return [item for _, item in sorted(found, key=lambda pair: pair[0])]
 
 
-def _holds(write: Write, item: dict[str, Any] | None) -> bool:
+def _holds(write: Write | Put, item: dict[str, Any] | None) -> bool:
     """A write's conditions on the item as it is, as DynamoDB evaluates them (a missing attribute fails)."""
+    if isinstance(write, Put):
+        return (item or {}).get("version", 0) == write.expected_version and (item is None) == (
+            write.expected_version == 0)
     if write.new and item is not None:
         return False
     for name, value in write.equals.items():

@@ -235,3 +235,111 @@ def test_refund_parked_while_its_session_links_is_never_lost(store, fulfiller):
             outcomes = list(pool.map(deliver, [completed, refunded]))
         assert outcomes == ["applied", "applied"]
         assert order(store, session["id"])["status"] == "refunded"
+
+
+def test_a_failure_before_the_write_leaves_nothing_but_a_note_and_the_retry_applies(store, fulfiller, hook,
+                                                                                     monkeypatch):
+    """A bug while applying (nothing written yet): 5xx, the ledger says why, and Stripe's retry is taken up at once."""
+    import shared.events.intake as intake
+
+    session = make_session()
+    event = make_event("checkout.session.completed", session)
+    real = intake.apply_order_change
+    monkeypatch.setattr(intake, "apply_order_change", lambda *a, **k: (_ for _ in ()).throw(KeyError("bug")))
+    with pytest.raises(KeyError):
+        process(event, store, fulfiller)
+    ledger = store.get(f"EVENT#{event['id']}")
+    assert ledger["last_error"] == "KeyError" and ledger.get("done_at") is None
+    assert order(store, session["id"]) is None
+    monkeypatch.setattr(intake, "apply_order_change", real)
+    assert process(event, store, fulfiller) == "applied"
+    assert hook.calls == [session["id"]] and order(store, session["id"])["done_at"] is not None
+
+
+def test_an_order_another_trigger_is_fulfilling_is_recorded_and_the_event_retried(store, hook):
+    """The success page holds the order's lease: the event's change is written, the delivery answers 409
+    (FulfilmentBusy), and the retry after that lease fulfils the order once."""
+    from shared.orders.fulfilment import FulfilmentBusy
+
+    fulfiller = Fulfiller([hook], lease_seconds=60)
+    session = make_session()
+    now = int(time.time())
+    unpaid = make_event("checkout.session.completed", dict(session, payment_status="unpaid"))
+    assert process(unpaid, store, fulfiller, now=now) == "applied"
+    taken = store.claim(order_key(session["id"]), "success-page", now=now, until=now + 30, create=False)
+    assert taken.value == "claimed"
+    paid = make_event("checkout.session.async_payment_succeeded", session)
+    with pytest.raises(FulfilmentBusy):
+        process(paid, store, fulfiller, now=now)
+    assert order(store, session["id"])["status"] == "paid" and hook.calls == []
+    assert store.get(f"EVENT#{paid['id']}")["last_error"] == "fulfilment_in_progress"
+    assert process(paid, store, fulfiller, now=now + 31) == "applied"
+    assert hook.calls == [session["id"]]
+    assert process(paid, store, fulfiller, now=now + 32) == "duplicate"
+
+
+def test_a_record_changed_between_the_read_and_the_write_is_read_again(store, fulfiller, hook):
+    """Another event lands on the order between this one's read and its transaction: the transaction is
+    cancelled, nothing of it is written, and it is made again from a fresh read: both changes stand."""
+    session = make_session(payment_intent=f"pi_{uuid.uuid4().hex[:8]}")
+    completed = make_event("checkout.session.completed", session)
+    assert process(completed, store, fulfiller) == "applied"
+    refund = make_event("charge.refunded", make_charge(session["payment_intent"]))
+    dispute = make_event("charge.dispute.created", make_dispute(session["payment_intent"]))
+
+    class Interleaved:
+        """The store, with the dispute applied just before the refund's first transaction."""
+
+        def __init__(self) -> None:
+            self.transactions = 0
+
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def transact(self, writes):
+            self.transactions += 1
+            if self.transactions == 1:
+                assert process(dispute, store, fulfiller) == "applied"
+            return store.transact(writes)
+
+    interleaved = Interleaved()
+    assert process(refund, interleaved, fulfiller) == "applied"  # type: ignore[arg-type]
+    assert interleaved.transactions == 2
+    stored = order(store, session["id"])
+    assert {entry["event_id"] for entry in stored["history"]} == {completed["id"], refund["id"], dispute["id"]}
+    assert stored["status"] == "disputed" and stored["refund"]["amount_refunded"] > 0
+
+
+class CommitsThenSaysItFailed:
+    """The store, whose first transaction is made but reported as failed: what a retry after a timeout
+    sees when the first attempt did reach DynamoDB."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.transactions = 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def transact(self, writes):
+        from shared.store.base import TransactionFailed
+
+        self.transactions += 1
+        self.inner.transact(writes)
+        if self.transactions == 1:
+            raise TransactionFailed({0: None})
+
+
+@pytest.mark.parametrize("actions", [0, 1])
+def test_a_write_made_but_reported_failed_is_recognised_as_ours(store, hook, actions):
+    session = make_session()
+    event = make_event("checkout.session.completed", session)
+    ambiguous = CommitsThenSaysItFailed(store)
+    outcome = process(event, ambiguous, Fulfiller([hook] * actions))  # type: ignore[arg-type]
+    # Without actions the first write finished the event: the retry's read finds it done. With the hook,
+    # the write took the event's and the order's leases with our token: the retry carries on under them.
+    assert outcome == ("duplicate" if actions == 0 else "applied")
+    assert hook.calls == [session["id"]] * actions
+    assert order(store, session["id"])["done_at"] is not None
+    assert store.get(f"EVENT#{event['id']}")["done_at"] is not None
+    assert process(event, store, Fulfiller([hook] * actions)) == "duplicate"

@@ -476,8 +476,8 @@ def test_serverless_table_equals_what_create_table_makes():
 
 OPERATOR_ONLY = {"create_table", "describe_time_to_live", "update_time_to_live"}
 # IAM has no action of its own for a transaction: each of its writes needs the action it performs. Ours
-# are all Updates (`DynamoStore._update_of`).
-TRANSACTION_ACTIONS = {"transact_write_items": {"dynamodb:UpdateItem"}}
+# are Updates (`DynamoStore._update_of`) and Puts (`DynamoStore._put_of`).
+TRANSACTION_ACTIONS = {"transact_write_items": {"dynamodb:UpdateItem", "dynamodb:PutItem"}}
 
 
 def test_serverless_grants_exactly_the_dynamodb_calls_the_code_makes():
@@ -486,7 +486,8 @@ def test_serverless_grants_exactly_the_dynamodb_calls_the_code_makes():
     needed: set[str] = set()
     for call in calls:
         needed |= TRANSACTION_ACTIONS.get(call, {"dynamodb:" + "".join(part.title() for part in call.split("_"))})
-    assert '"Update": self._update_of(write)' in source and '"Put":' not in source and '"ConditionCheck"' not in source
+    assert '"Update": self._update_of(write)' in source and '"Put": {**self._put_of(write)' in source
+    assert '"ConditionCheck"' not in source and '"Delete"' not in source
     [statement] = serverless()["provider"]["iam"]["role"]["statements"]
     assert statement["Effect"] == "Allow" and set(statement["Action"]) == needed
     assert needed == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",

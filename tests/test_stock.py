@@ -31,7 +31,7 @@ from shared.orders.reservations import (
     sell,
 )
 from shared.settings import Settings
-from shared.store.base import Write
+from shared.store.base import Put, Write
 from shared.store.keys import reservation_key, stock_key
 from shared.web.app import create_app
 from shared.web.services import Services
@@ -260,7 +260,7 @@ class CountingStore(MemoryStore):
         self.touched.extend(keys)
         return super().get_many(keys)
 
-    def transact(self, writes: Sequence[Write]) -> None:
+    def transact(self, writes: Sequence[Write | Put]) -> None:
         self.touched.extend(w.key for w in writes)
         super().transact(writes)
 

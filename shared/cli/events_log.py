@@ -2,8 +2,8 @@
 
 The operator's log without CloudWatch: each event taken up in the window, its type, where it came
 from, what became of it and the record it changed. The ledger holds what cost a write anyway (the
-claim, the finish, the release); a duplicate delivery is one failed conditional write and an ignored
-event no write at all, so neither is there: their counts are the `EventsDuplicate` and
+entry written with the event's change, a lease's end or release); a duplicate delivery is one read and
+an ignored event no call at all, so neither is there: their counts are the `EventsDuplicate` and
 `EventsIgnored` metrics.
 """
 

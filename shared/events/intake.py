@@ -1,40 +1,46 @@
 """Handling a webhook delivery: verify, decide, record exactly once, fulfil, acknowledge.
 
-Exactly once rests on the event ledger: one conditional write claims `EVENT#<id>` with a lease.
-A duplicate of a finished event changes nothing; one that arrives while another invocation holds
-the lease is told to retry (409), because that invocation may yet crash, and a 2xx would lose it.
-A failure after the claim releases it, answers 5xx, and Stripe's retry starts over; the changes
-themselves are idempotent per event id, so a half-done first attempt does no harm.
+Exactly once rests on the event ledger, `EVENT#<id>`, written in the same transaction as the change
+the event makes: either both are stored or neither is. A duplicate of a finished event changes nothing
+(one read tells); one that arrives while another invocation holds the event's lease (taken when work
+follows the write, see `process`) is told to retry (409), because that invocation may yet crash, and a
+2xx would lose it. A failure after the write releases the lease, answers 5xx, and Stripe's retry
+starts over; the changes themselves are idempotent per event id, so a half-done attempt does no harm.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _json, telemetry
-from ..errors import Code, Conflict, DomainError, InvalidRequest
-from ..orders.changes import InvoiceLink, OrderChange, PaymentChange, SubscriptionChange
-from ..orders.fulfilment import Fulfiller, persist
-from ..orders.notices import subscription_notice
+from ..errors import Code, Conflict, DomainError, InvalidRequest, StoreUnavailable
+from ..orders.changes import AnyChange, InvoiceLink, OrderChange, PaymentChange, SubscriptionChange
+from ..orders.fulfilment import LEASE, Fulfiller, fulfilled, persist
+from ..orders.model import Order
+from ..orders.notices import dispute_lost, subscription_notice
 from ..orders.records import (
     Reached,
     apply_invoice_link,
     apply_order_change,
     apply_payment_change,
     apply_subscription_change,
+    records_of,
 )
 from ..orders.reservations import settle as settle_reservation
 from ..settings import Secret
-from ..store.base import Claim, Item, Store, release_after_failure
-from ..store.keys import event_key
+from ..store.base import Item, Records, Store, TransactionFailed, VersionConflict, Write, release_after_failure
+from ..store.keys import event_key, order_key
+from ..store.unit import Unit
 from .decide import Decision, Ignored, decide
 from .shape import event_problem
 from .signature import verify
 
 MAX_BODY = 512 * 1024
 LEDGER_TTL_SECONDS = 30 * 24 * 3600  # longer than Stripe's 3 days of retries and `reconcile`'s window
+MAX_ATTEMPTS = 20  # reads and transactions per event when its records keep changing under it
 
 
 class EventInProgress(Conflict):
@@ -65,15 +71,21 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
             now: int | None = None, source: str = "webhook", restock_on_refund: bool = False) -> str:
     """Apply one verified event exactly once. Returns `applied`, `duplicate` or `ignored`.
 
-    An order whose checkout holds stock (its session's reservation) takes its reservation along under
-    the same claim: sold when paid, released when expired or its delayed payment failed, and — with
-    `restock_on_refund` (checkout.toml) — put back on sale when refunded in full. Each of those is a
-    conditional step of its own (`orders/reservations.py`), so a retry after a failure here redoes none.
+    One read and one write for most events: the ledger entry and the records the change names are read
+    together, and the change, the fulfilment it makes due (when the record is all there is to it) and the
+    ledger entry marked done are written in one transaction (`store/unit.py`). A duplicate costs the read.
+
+    Work that cannot be undone, or that waits on other records, runs after that write under the event's
+    lease, which the same transaction takes instead of marking the event done: the seller's hook and SES
+    (the order's fulfilment lease taken in the transaction too, and ended with the event's in one more
+    write), notices, and the stock a checkout holds — sold when paid, released when expired or its
+    delayed payment failed, and with `restock_on_refund` (checkout.toml) put back on sale when refunded
+    in full. A failure there releases the leases and answers 5xx; the retry finds the change applied
+    (it is idempotent per event id) and does the rest.
 
     The ledger entry also says what happened, for `python -m shared events`: the event's type, where
-    it came from and when it was taken up (written with the claim), the record it changed (with the
-    finish), or why it failed (with the release). No write is added for that: a duplicate still costs
-    one conditional write, and an ignored event none.
+    it came from and when it was taken up, the record it changed, or why it failed. No write is added
+    for that.
     """
     check_event(event)
     try:
@@ -90,30 +102,146 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
     now = int(time.time()) if now is None else now
     key, token = event_key(event["id"]), uuid.uuid4().hex
     taken_up = {"event_id": event["id"], "type": event["type"], "source": source, "seen_at": now,
-                "event_created": event["created"]}
-    claim = store.claim(key, token, now=now, until=now + lease_seconds, expires_at=now + LEDGER_TTL_SECONDS,
-                        fields=taken_up)
-    if claim is Claim.DONE:
-        telemetry.count("EventsDuplicate")
-        return "duplicate"
-    if claim is Claim.IN_PROGRESS:
-        raise EventInProgress("This event is being processed by another request; retry shortly.")
+                "event_created": event["created"], "expires_at": now + LEDGER_TTL_SECONDS}
     try:
-        reached = _apply(store, decision, fulfiller)
-        _settle_stock(store, decision, reached, restock_on_refund=restock_on_refund, now=now)
-        for record in reached:
-            fulfiller.settle(store, record, now=now)
+        work = _write(store, key, decision, fulfiller, taken_up, token=token, now=now,
+                      lease_until=now + lease_seconds, restock_on_refund=restock_on_refund)
+    except Conflict:  # a duplicate in progress is not a failure
+        raise
     except Exception as exc:
         _failed(event, exc)
+        if not isinstance(exc, StoreUnavailable):
+            _note_failure(store, key, taken_up, exc, now=now)
+        raise
+    if work is None:
+        telemetry.count("EventsDuplicate")
+        return "duplicate"
+    if work.after:
+        _finish(store, key, token, event, fulfiller, work, now=now, restock_on_refund=restock_on_refund)
+    for order in work.fulfilled:
+        fulfilled(order)
+    telemetry.count("EventsApplied")
+    return "applied"
+
+
+@dataclass
+class _Work:
+    """What the write did, and what is left to do under the event's lease."""
+
+    reached: list[Reached]
+    touched: Item
+    after: bool = False  # something runs after the write: the event holds a lease rather than being done
+    fulfilled: list[Order] = field(default_factory=list)  # written fulfilled (no actions), to announce
+    claimed: list[Order] = field(default_factory=list)  # written with our lease: run the actions
+    busy: list[Order] = field(default_factory=list)  # another trigger's lease: `fulfil_if_due` tells
+    notice: dict[str, Any] | None = None  # a subscription notice to tell
+    session_event: bool = False  # the change is a session's own (its reservation sells or is released)
+
+
+def _write(store: Store, key: str, decision: AnyChange, fulfiller: Fulfiller, taken_up: Item, *, token: str,
+           now: int, lease_until: int, restock_on_refund: bool) -> _Work | None:
+    """Apply the change and take up the event in one transaction; None when the event was done before.
+    A transaction cancelled because a record changed since it was read is made again from a new read."""
+    for _ in range(MAX_ATTEMPTS):
+        unit = Unit(store, [key, *records_of(decision)])
+        ledger = unit.get(key) or {}
+        if ledger.get("done_at") is not None:
+            return None
+        # A lease with our token is our own: an earlier attempt's transaction was made although we were
+        # told otherwise (a retry after a timeout finds its own write). Carry on under it.
+        if int(ledger.get("claim_until") or 0) >= now and ledger.get("claim_token") != token:
+            raise EventInProgress("This event is being processed by another request; retry shortly.")
+        work = _apply(unit, decision, fulfiller)
+        for kind, record in work.reached:
+            taken = fulfiller.take_up(unit, record, now=now, token=token) if kind == "order" else None
+            if taken is not None:
+                # `take_up` wrote the order again: what the hook and the announcement see is that.
+                record = unit.get(order_key(record["session_id"])) or record
+                {"fulfilled": work.fulfilled, "claimed": work.claimed, "busy": work.busy}[taken].append(record)
+        work.after = bool(work.claimed or work.busy or work.notice or _holds_stock(
+            decision, work.reached, restock_on_refund=restock_on_refund) or any(
+            fulfiller.notify is not None and dispute_lost(kind, record) for kind, record in work.reached))
+        entry = {k: v for k, v in ledger.items() if k not in ("pk", "version", *LEASE)} | taken_up
+        if work.after:
+            entry |= {"claim_token": token, "claim_until": lease_until}
+        else:
+            entry |= {"done_at": now, "outcome": "applied", **work.touched}
+        unit.put(key, entry, expected_version=int(ledger.get("version", 0)))
+        try:
+            unit.commit()
+        except (TransactionFailed, VersionConflict):
+            continue  # the event, or a record, changed since the read: read again
+        return work
+    raise StoreUnavailable("Too much contention on this event's records; retry.")
+
+
+def _finish(store: Store, key: str, token: str, event: dict[str, Any], fulfiller: Fulfiller, work: _Work, *,
+            now: int, restock_on_refund: bool) -> None:
+    """What runs under the event's lease, then the lease ended with the orders' in one write; on a
+    failure both are released, saying why, and the failure answers 5xx."""
+    claimed = [order_key(order["session_id"]) for order in work.claimed]
+    try:
+        if work.notice is not None:
+            fulfiller.tell(work.notice)
+        _settle_stock(store, work.reached, restock_on_refund=restock_on_refund, now=now,
+                      session_event=work.session_event)
+        for order in work.claimed:
+            fulfiller.run(order)
+        for order in work.busy:
+            fulfiller.fulfil_if_due(store, order, now=now)
+        if fulfiller.notify is not None:
+            for kind, record in work.reached:
+                lost = dispute_lost(kind, record)
+                if lost is not None:
+                    fulfiller.notify_once(store, *lost, now=now)
+    except Exception as exc:
         error = exc.code.value if isinstance(exc, DomainError) else type(exc).__name__
+        for order_lease in claimed:
+            release_after_failure(store, order_lease, token, correlation_id=event["id"])
         release_after_failure(store, key, token, correlation_id=event["id"],
                               fields={"last_error": error, "failed_at": now})
         raise
-    # The seller's notice hook may have run under this claim: losing this write would run it again.
-    touched = {"outcome": "applied", **_touched(decision, reached)}
-    persist(lambda: store.finish(key, token, now=now, fields=touched))
-    telemetry.count("EventsApplied")
-    return "applied"
+    # The seller's code may have run under these leases: losing this write would run it again.
+    outcome = {"outcome": "applied", **work.touched}
+    try:
+        if claimed:
+            writes = [Write(order, equals={"claim_token": token}, set={"done_at": now}, remove=LEASE)
+                      for order in claimed]
+            writes.append(Write(key, equals={"claim_token": token}, set={"done_at": now, **outcome}, remove=LEASE))
+            persist(lambda: _end_leases(store, writes))
+        else:
+            persist(lambda: store.finish(key, token, now=now, fields=outcome))
+    except VersionConflict:
+        # Our lease is gone. Most often the write was made, and a retry of it (after a timeout) found
+        # its own work: the event is done, which is all that matters now. Otherwise the lease ran out
+        # and another invocation has the event: this one answers 5xx.
+        if (store.get(key) or {}).get("done_at") is None:
+            raise
+    work.fulfilled += work.claimed
+
+
+def _note_failure(store: Store, key: str, taken_up: Item, exc: Exception, *, now: int) -> None:
+    """Nothing was written, but the ledger says the event failed (for `python -m shared events`): in a
+    claim whose lease is over already, so Stripe's retry takes the event up at once. Best effort."""
+    error = exc.code.value if isinstance(exc, DomainError) else type(exc).__name__
+    try:
+        store.claim(key, uuid.uuid4().hex, now=now, until=now - 1, expires_at=taken_up["expires_at"],
+                    fields={**{k: v for k, v in taken_up.items() if k != "expires_at"}, "last_error": error,
+                            "failed_at": now})
+    except Exception as second:  # any: the first failure is the one to report
+        telemetry.logger().warning("event failure not noted", extra={
+            "correlation_id": taken_up["event_id"], "error": type(second).__name__})
+
+
+def _end_leases(store: Store, writes: list[Write]) -> None:
+    """The orders' leases and the event's, ended in one transaction (`finish`, for several items)."""
+    try:
+        store.transact(writes)
+    except TransactionFailed as exc:
+        # A lease ran out before the work under it was done and another invocation took it: that one
+        # finishes (our work was done, and is idempotent), and this one answers 5xx rather than 2xx,
+        # as `finish` does.
+        raise VersionConflict() from exc
 
 
 def _failed(event: dict[str, Any], exc: Exception) -> None:
@@ -122,32 +250,41 @@ def _failed(event: dict[str, Any], exc: Exception) -> None:
         "correlation_id": event["id"], "event_type": event["type"], "error": type(exc).__name__})
 
 
-def _apply(store: Store, decision: Decision, fulfiller: Fulfiller) -> list[Reached]:
+def _apply(records: Records, decision: AnyChange, fulfiller: Fulfiller) -> _Work:
     """Store the decision; the records it reached, to fulfil or tell of."""
+    notice = None
     if isinstance(decision, OrderChange):
-        return [("order", apply_order_change(store, decision))]
-    if isinstance(decision, PaymentChange):
-        return apply_payment_change(store, decision)
-    if isinstance(decision, InvoiceLink):
-        return apply_invoice_link(store, decision)
-    if isinstance(decision, SubscriptionChange):
-        subscription, reached = apply_subscription_change(store, decision)
-        if decision.notice is not None:
-            # Told under this event's claim: the ledger makes it once.
-            fulfiller.tell(subscription_notice(decision.notice, subscription))
-        return reached
-    return []
+        reached: list[Reached] = [("order", apply_order_change(records, decision))]
+    elif isinstance(decision, PaymentChange):
+        reached = apply_payment_change(records, decision)
+    elif isinstance(decision, InvoiceLink):
+        reached = apply_invoice_link(records, decision)
+    else:
+        subscription, reached = apply_subscription_change(records, decision)
+        if decision.notice is not None and fulfiller.notify is not None:
+            # Told under this event's lease, after the write: the ledger makes it once.
+            notice = subscription_notice(decision.notice, subscription)
+    return _Work(reached, _touched(decision, reached), notice=notice,
+                 session_event=isinstance(decision, OrderChange))
 
 
-def _settle_stock(store: Store, decision: Decision, reached: list[Reached], *, restock_on_refund: bool,
-                  now: int) -> None:
-    """The reservation of each order reached, if it has one: nothing is read for any other order.
-    A session's own events sell or release; money events matter only when refunds restock."""
-    session_event = isinstance(decision, OrderChange)
+def _holds_stock(decision: AnyChange, reached: list[Reached], *, restock_on_refund: bool) -> bool:
+    return any(_stock_due(record, session_event=isinstance(decision, OrderChange),
+                          restock_on_refund=restock_on_refund) for kind, record in reached if kind == "order")
+
+
+def _stock_due(record: Item, *, session_event: bool, restock_on_refund: bool) -> bool:
+    """Whether an order's reservation may move: a session's own events sell or release it; money events
+    matter only when refunds restock. Orders without a reservation cost nothing."""
+    return bool(record.get("reservation")) and (
+        session_event or (restock_on_refund and record.get("status") == "refunded"))
+
+
+def _settle_stock(store: Store, reached: list[Reached], *, restock_on_refund: bool, now: int,
+                  session_event: bool) -> None:
+    """The reservation of each order reached, if it has one: nothing is read for any other order."""
     for kind, record in reached:
-        if kind != "order" or not record.get("reservation"):
-            continue
-        if session_event or (restock_on_refund and record.get("status") == "refunded"):
+        if kind == "order" and _stock_due(record, session_event=session_event, restock_on_refund=restock_on_refund):
             settle_reservation(store, record, restock_on_refund=restock_on_refund, now=now)
 
 

@@ -50,3 +50,6 @@ class SubscriptionChange:
     # Something the seller may want to tell the customer: recorded, and passed to the notice hook.
     notice: dict[str, Any] | None = None
     link: InvoiceLink | None = None
+
+
+AnyChange = OrderChange | PaymentChange | InvoiceLink | SubscriptionChange  # what `records.py` applies

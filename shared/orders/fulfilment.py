@@ -13,12 +13,12 @@ import importlib
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import telemetry
 from ..errors import Code, Conflict, Misconfigured, OperationFailed, StoreUnavailable
 from ..money import format_amount
-from ..store.base import Claim, Store, release_after_failure
+from ..store.base import Claim, Records, Store, release_after_failure
 from ..store.keys import order_key
 from . import notices, sale
 from .model import Order, due_for_fulfilment, public_view
@@ -118,21 +118,64 @@ class Fulfiller:
             return False
         if outcome is Claim.IN_PROGRESS:
             raise FulfilmentBusy("This order is being fulfilled by another request; retry shortly.")
+        try:
+            self.run(order)
+        except FulfilmentFailed:
+            # Free the order so a retry runs the actions again.
+            release_after_failure(store, key, token, correlation_id=order["session_id"])
+            raise
+        persist(lambda: store.finish(key, token, now=now))
+        fulfilled(order)
+        return True
+
+    def take_up(self, records: Records, order: Order, *, now: int, token: str) -> Taken | None:
+        """Fold the fulfilment of an order due into the write that records its change (the webhook's
+        unit of work, `store/unit.py`), rather than a claim and a finish of its own after it:
+
+        - `fulfilled`: with no actions the record is the fulfilment, so the order is written done;
+        - `claimed`: the order is written with this token's lease: `run` the actions once the write is
+          made, then end the lease (`done_at`) as `fulfil_if_due` would, or release it if they fail;
+        - `busy`: another trigger holds the order's lease: `fulfil_if_due` after the write says so.
+
+        None when there is nothing to do: not due, or done already.
+        """
+        if not due_for_fulfilment(order):
+            return None
+        key = order_key(order["session_id"])
+        current = records.get(key)
+        if current is None or current.get("done_at") is not None:
+            return None
+        if int(current.get("claim_until") or 0) >= now and current.get("claim_token") != token:
+            return "busy"  # (with our token, the lease is our own earlier attempt's: take it again)
+        if self.actions:
+            taken = {**current, "claim_token": token, "claim_until": now + self.lease_seconds}
+        else:
+            taken = {**{k: v for k, v in current.items() if k not in LEASE}, "done_at": now}
+        records.put(key, taken, expected_version=int(current.get("version", 0)))
+        return "claimed" if self.actions else "fulfilled"
+
+    def run(self, order: Order) -> None:
+        """Run the actions for an order whose lease the caller holds; `FulfilmentFailed` when one fails."""
         view = public_view(order)
         try:
             for action in self.actions:
                 action(view)
         except Exception as exc:
-            # The seller's hook or SES failed: free the order so a retry runs the actions again.
+            # The seller's hook or SES failed: the caller frees the order so a retry runs them again.
             telemetry.count("FulfilmentFailures")
             telemetry.logger().exception("fulfilment failed", extra={
                 "correlation_id": order["session_id"], "error": type(exc).__name__})
-            release_after_failure(store, key, token, correlation_id=order["session_id"])
             raise FulfilmentFailed("Fulfilment failed and will be retried.") from exc
-        persist(lambda: store.finish(key, token, now=now))
-        telemetry.count("Fulfilments")
-        telemetry.logger().info("order fulfilled", extra={"correlation_id": order["session_id"]})
-        return True
+
+
+Taken = Literal["fulfilled", "claimed", "busy"]
+LEASE = ("claim_token", "claim_until")  # a lease's attributes, dropped when its work is done
+
+
+def fulfilled(order: Order) -> None:
+    """Say an order was fulfilled: the metric and the log line, once the write saying so is made."""
+    telemetry.count("Fulfilments")
+    telemetry.logger().info("order fulfilled", extra={"correlation_id": order["session_id"]})
 
 
 def persist(write: Callable[[], None], attempts: int = 5, delay: float = 0.2) -> None:

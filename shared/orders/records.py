@@ -19,6 +19,12 @@ the same moment (holding the old version) fails its write and, reading again, fi
 change is lost to a race. Parked and held changes are kept, and handed on again by every later
 linking write: a crash between the link and the hand-on is repaired by the retry, and the target
 applies each change once (by event id, and money facts by their Stripe ids).
+
+The webhook hands these functions a unit of work (`store/unit.py`) rather than the store: the records
+`records_of` names are read in one request, and every write — the links too, then conditional on the
+version read — is made in one transaction with the event's ledger entry. A concurrent change to any of
+them cancels the whole and the event is applied again from a fresh read, so the reasoning above holds
+with the links' writes conditional as well.
 """
 
 from __future__ import annotations
@@ -28,10 +34,10 @@ from typing import Any, Literal
 
 from .. import telemetry
 from ..errors import StoreUnavailable
-from ..store.base import Item, Store, VersionConflict
+from ..store.base import Item, Records, VersionConflict
 from ..store.keys import invoice_key, order_key, payment_key, subscription_key
 from . import sale
-from .changes import InvoiceLink, OrderChange, PaymentChange, SubscriptionChange
+from .changes import AnyChange, InvoiceLink, OrderChange, PaymentChange, SubscriptionChange
 from .model import Change, Order, apply, apply_to_invoice, refresh
 from .subscriptions import apply_subscription
 
@@ -41,7 +47,23 @@ ON_ORDER = "on_order"  # an invoice record's status once its money is on its Che
 Reached = tuple[Literal["order", "invoice"], Item]  # a record a change was applied to, as stored
 
 
-def update(store: Store, key: str, decide: Callable[[Item | None], Item | None]) -> Item | None:
+def records_of(change: AnyChange) -> list[str]:
+    """The records a change reads first, to ask for in one request; others it reaches (the order behind a
+    payment, say) are read when found."""
+    if isinstance(change, OrderChange):
+        snapshot = change.change.session
+        return [order_key(change.session_id),
+                *([payment_key(snapshot["payment_intent"])] if snapshot.get("payment_intent") else []),
+                *([invoice_key(snapshot["invoice"])] if snapshot.get("invoice") else [])]
+    if isinstance(change, PaymentChange):
+        return [payment_key(change.payment_intent), *([invoice_key(change.invoice_id)] if change.invoice_id else [])]
+    if isinstance(change, InvoiceLink):
+        intent = change.payment_intent
+        return [invoice_key(change.invoice_id), *([payment_key(intent)] if intent else [])]
+    return [subscription_key(change.subscription_id), *(records_of(change.link) if change.link is not None else [])]
+
+
+def update(store: Records, key: str, decide: Callable[[Item | None], Item | None]) -> Item | None:
     """Apply `decide` to the item under optimistic concurrency. Returns the item as stored."""
     for _ in range(MAX_ATTEMPTS):
         current = store.get(key)
@@ -57,7 +79,7 @@ def update(store: Store, key: str, decide: Callable[[Item | None], Item | None])
     raise StoreUnavailable(f"Too much contention on {key.split('#')[0]}; retry.")
 
 
-def apply_order_change(store: Store, oc: OrderChange) -> Order:
+def apply_order_change(store: Records, oc: OrderChange) -> Order:
     """A session's change, with whatever waited for the session: changes parked under its payment
     intent, and those its first invoice held."""
     snapshot = oc.change.session
@@ -70,11 +92,17 @@ def apply_order_change(store: Store, oc: OrderChange) -> Order:
     if snapshot.get("payment_intent"):
         waiting += link_payment(store, snapshot["payment_intent"], oc.session_id)
     if snapshot.get("invoice"):
-        waiting += link_invoice(store, snapshot["invoice"], oc.session_id)
+        invoice = link_invoice(store, snapshot["invoice"], oc.session_id)
+        waiting += [Change.from_dict(h) for h in invoice.get("held", [])]
+        paid_by = invoice.get("payment_intent")
+        if paid_by and paid_by != snapshot.get("payment_intent"):
+            # Its payment was linked to the invoice first: link it to the order too, so its refunds
+            # and disputes reach the order in one hop, not two.
+            waiting += link_payment(store, paid_by, oc.session_id)
     return apply_to_order(store, oc.session_id, [oc.change, *waiting])
 
 
-def apply_to_order(store: Store, session_id: str, changes: list[Change]) -> Order:
+def apply_to_order(store: Records, session_id: str, changes: list[Change]) -> Order:
     def decide(current: Item | None) -> Item | None:
         order, changed = current, False
         for change in changes:
@@ -88,7 +116,7 @@ def apply_to_order(store: Store, session_id: str, changes: list[Change]) -> Orde
     return result
 
 
-def apply_payment_change(store: Store, pc: PaymentChange) -> list[Reached]:
+def apply_payment_change(store: Records, pc: PaymentChange) -> list[Reached]:
     """Apply to what the payment paid for, or park the change until that is known ([] when parked)."""
     key = payment_key(pc.payment_intent)
     route: dict[str, Any] = {}
@@ -119,7 +147,7 @@ def apply_payment_change(store: Store, pc: PaymentChange) -> list[Reached]:
     return []
 
 
-def apply_invoice_changes(store: Store, invoice_id: str, changes: list[Change]) -> list[Reached]:
+def apply_invoice_changes(store: Records, invoice_id: str, changes: list[Change]) -> list[Reached]:
     """Money changes for an invoice: onto its Checkout order when it has one, else onto its own record."""
     linked: dict[str, Any] = {}
 
@@ -145,22 +173,21 @@ def apply_invoice_changes(store: Store, invoice_id: str, changes: list[Change]) 
     return [("invoice", result)] if result is not None else []
 
 
-def link_payment(store: Store, payment_intent: str, session_id: str) -> list[Change]:
+def link_payment(store: Records, payment_intent: str, session_id: str) -> list[Change]:
     """Link the payment intent to its session; returns the changes parked there so far."""
     linked = store.set_fields(payment_key(payment_intent), {"payment_intent": payment_intent,
                                                              "session_id": session_id})
     return [Change.from_dict(p) for p in linked.get("parked", [])]
 
 
-def link_invoice(store: Store, invoice_id: str, session_id: str) -> list[Change]:
-    """Make the invoice the session's first invoice; returns the changes it held so far. Its own
+def link_invoice(store: Records, invoice_id: str, session_id: str) -> Item:
+    """Make the invoice the session's first invoice; returns it, with the changes it held so far. Its own
     status and figures are cleared in the same write: from now on its money is on the order."""
-    linked = store.set_fields(invoice_key(invoice_id), {
+    return store.set_fields(invoice_key(invoice_id), {
         "invoice_id": invoice_id, "session_id": session_id, "status": ON_ORDER, "refund": None, "dispute": None})
-    return [Change.from_dict(h) for h in linked.get("held", [])]
 
 
-def apply_invoice_link(store: Store, link: InvoiceLink) -> list[Reached]:
+def apply_invoice_link(store: Records, link: InvoiceLink) -> list[Reached]:
     """Record what an invoice event tells about the invoice and, when it names the payment, link the
     payment intent to the invoice (and straight to its order when the invoice already has one), handing
     on whatever was parked under the payment intent. Two writes, no reads."""
@@ -189,7 +216,7 @@ def apply_invoice_link(store: Store, link: InvoiceLink) -> list[Reached]:
     return [*reached, *apply_invoice_changes(store, link.invoice_id, parked)]
 
 
-def apply_subscription_change(store: Store, sc: SubscriptionChange) -> tuple[Item, list[Reached]]:
+def apply_subscription_change(store: Records, sc: SubscriptionChange) -> tuple[Item, list[Reached]]:
     result = update(store, subscription_key(sc.subscription_id),
                     lambda current: apply_subscription(current, sc.subscription_id, sc))
     assert result is not None

@@ -1,6 +1,7 @@
 """What the logic above sees of storage: a few calls — read, versioned write, claim, finish, release,
-query, increment, and a transaction over several items — and the errors they raise. The logic receives
-a `Store` as a parameter, so tests hand it an in-memory one; `dynamo.py` is the real one.
+query, increment, and a transaction over several items (partial updates and whole versioned items) —
+and the errors they raise. The logic receives a `Store` as a parameter, so tests hand it an in-memory
+one; `dynamo.py` is the real one.
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ class Write:
     at_least: Mapping[str, int] = field(default_factory=dict)  # number attribute >= value
     set: Mapping[str, Any] = field(default_factory=dict)
     add: Mapping[str, int] = field(default_factory=dict)  # added to numbers (a missing one counts from 0)
+    remove: tuple[str, ...] = ()  # attributes to delete (a lease's, say)
+
+
+@dataclass(frozen=True)
+class Put:
+    """One item's part of a transaction written whole, as `Store.put` writes it: the item replaces what
+    is there on the condition that its version is still `expected_version` (0: that there is none).
+    What a read-decide-write changed, committed beside other items' changes (`store/unit.py`)."""
+
+    key: str
+    item: Item
+    expected_version: int
 
 
 class TransactionFailed(Exception):
@@ -51,6 +64,19 @@ class TransactionFailed(Exception):
     def __init__(self, failed: dict[int, Item | None]) -> None:
         super().__init__(f"transaction condition failed at {sorted(failed)}")
         self.failed = failed
+
+
+class Records(Protocol):
+    """What applying a change to records needs: a read and the two writes that follow one. A `Store`
+    does each at once; a `Unit` (`store/unit.py`) gathers them into one transaction."""
+
+    def get(self, key: str) -> Item | None: ...
+
+    def put(self, key: str, item: Item, *, expected_version: int) -> None:
+        """Write `item` with version `expected_version + 1`; 0 means the item must not exist yet."""
+
+    def set_fields(self, key: str, fields: Item) -> Item:
+        """Set these attributes (creating the item if needed), bump its version; returns the item after."""
 
 
 class Store(Protocol):
@@ -91,7 +117,7 @@ class Store(Protocol):
     def increment(self, key: str, *, expires_at: int) -> int:
         """Add one to the item's counter, atomically; returns the new count."""
 
-    def transact(self, writes: Sequence[Write]) -> None:
+    def transact(self, writes: Sequence[Write | Put]) -> None:
         """Make all the writes (each on its own item, at most 100) at once, or none: `TransactionFailed`
         when a condition does not hold. Each written item's version goes up by one."""
 

@@ -112,10 +112,12 @@ def index_attributes(key: str, item: Item) -> Item:
         return {"gsi2pk": HELD_RESERVATIONS,
                 "gsi2sk": f"{int(item.get('hold_until') or 0):012d}#{item.get('reservation_id', '')}"}
     if key.startswith(SUBSCRIPTION):
+        if "subscription_id" not in item:
+            return {}  # a partial write (a transaction's update): its index attributes stay as they are
         return {"gsi2pk": ALL_SUBSCRIPTIONS,
                 "gsi2sk": f"{int(item.get('created') or 0):012d}#{item.get('subscription_id', '')}"}
-    if not is_order(key):
-        return {}
+    if not is_order(key) or "session_id" not in item:
+        return {}  # an order's partial write (finishing its fulfilment, say) leaves its index attributes be
     sort = f"{int(item.get('created') or 0):012d}#{item.get('session_id', '')}"
     extra = {"gsi2pk": ALL_ORDERS, "gsi2sk": sort}
     if item.get("customer_email"):
