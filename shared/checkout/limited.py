@@ -32,7 +32,7 @@ _reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stock-status")
 
 
 class LimitedPrices:
-    """Whether each stock reference (`stock.stock_ref`) is limited, each answer kept `ttl` seconds."""
+    """Whether each stock reference (`checkout.stock.stock_ref`) is limited, each answer kept `ttl` seconds."""
 
     def __init__(self, *, ttl: float, size: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
