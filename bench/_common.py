@@ -63,7 +63,7 @@ def function_env(info: dict[str, str], **extra: str) -> dict[str, str]:
         "STRIPE_SECRET_KEY": SECRET_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": info["stripe"],
-        "ALLOWED_PRICES": info["price"],
+        "ALLOWED_PRICES": ",".join(filter(None, (info["price"], info.get("limited_price")))),
         "SITE_URL": SITE,
         "DYNAMODB_TABLE": info["table"],
         "DYNAMODB_ENDPOINT_URL": info["dynamodb"],

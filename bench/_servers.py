@@ -2,7 +2,7 @@
 
 A Stripe stand-in and a DynamoDB-compatible server (moto over loopback HTTP) run here, not in the
 process being measured, so their work never competes with it for the GIL. Prints one JSON line
-(their addresses, a price, the table) and serves until its standard input closes.
+(their addresses, a price, a price with limited stock, the table) and serves until its standard input closes.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 TABLE = "bench-checkout"
+LIMITED = "bench-print"  # the lookup key of the price with limited stock
 MAX_LIFETIME = 900.0  # seconds: a parent that died without closing stdin does not leave us behind
 
 
@@ -24,6 +25,7 @@ def main() -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB request
     from shared.demo.standin import StripeStandIn
+    from shared.orders import stock
     from shared.store.dynamo import DynamoStore
     from tests.dynamo_server import LocalDynamo
 
@@ -32,10 +34,13 @@ def main() -> int:
         _delay_stripe(latency)
     standin = StripeStandIn().start()
     price = standin.add_price(unit_amount=1500, product_name="Bench T-shirt", id="price_bench_tshirt")
+    limited = standin.add_price(unit_amount=4000, product_name="Bench print", lookup_key=LIMITED)
     dynamo = LocalDynamo().start()
-    DynamoStore(TABLE, endpoint_url=dynamo.url, region="us-east-1").create_table()
-    print(json.dumps({"stripe": standin.url, "dynamodb": dynamo.url, "price": price["id"], "table": TABLE}),
-          flush=True)
+    store = DynamoStore(TABLE, endpoint_url=dynamo.url, region="us-east-1")
+    store.create_table()
+    stock.set_available(store, limited["lookup_key"], 10_000_000)  # every create holds one: enough for any run
+    print(json.dumps({"stripe": standin.url, "dynamodb": dynamo.url, "price": price["id"],
+                      "limited_price": limited["lookup_key"], "table": TABLE}), flush=True)
 
     done = threading.Event()
 

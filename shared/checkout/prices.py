@@ -8,7 +8,8 @@ for sale only when it is the price a listed lookup key names: the listed keys ar
 prices (cached like every look-up), and an unlisted ID is compared with those.
 
 The cache is bounded (`MAX_CACHED` entries, the least recently used dropped first), and so are the
-locks that make a burst of clicks wait for one look-up (a fixed set, shared by hash).
+locks that make a burst of clicks wait for one look-up (a fixed set, shared by hash). Beside it, with the
+same lifetime and bound, the catalog keeps which prices have limited stock (`limited.py`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Code, InvalidRequest, NotFound
+from ._expiring import Expiring
+from .limited import LimitedPrices
 from .stripe_api import StripeGateway
 
 TTL_SECONDS = 60.0
@@ -87,11 +89,11 @@ class PriceCatalog:
         self.any_price = "*" in self.allowed
         self.lookup_keys = sorted(ref for ref in self.allowed if ref != "*" and not ref.startswith("price_"))
         self.gateway = gateway
-        self.clock = clock
         self.ttl = ttl
-        self._cache: OrderedDict[str, tuple[float, Price | None]] = OrderedDict()
+        self._cache: Expiring[str, Price | None] = Expiring(MAX_CACHED, clock)
         self._locks = [threading.Lock() for _ in range(LOCKS)]
-        self._guard = threading.Lock()
+        # Which prices have limited stock, as long as a price is kept: an unlimited cart then reads nothing.
+        self.limited = LimitedPrices(clock=clock, ttl=ttl, size=MAX_CACHED)
 
     def resolve(self, ref: str) -> Price:
         """The active, allowed price `ref` names, or a 400 that says why not."""
@@ -108,6 +110,14 @@ class PriceCatalog:
             raise InvalidRequest(f"Price {ref!r} is no longer on sale.", code=Code.INACTIVE_PRICE)
         return price
 
+    def cached(self, ref: str) -> bool:
+        """Whether `resolve(ref)` would be answered without asking Stripe."""
+        if self.any_price or ref in self.allowed:
+            return ref in self._cache.fresh([ref])
+        if ref.startswith("price_"):
+            return len(self._cache.fresh(self.lookup_keys)) == len(self.lookup_keys)
+        return True  # refused without a look-up
+
     def _behind_a_listed_lookup_key(self, price_id: str) -> Price | None:
         """An unlisted ID is for sale only as the price a listed lookup key names. The look-ups are of the
         seller's own keys, cached; the unlisted ID itself never reaches Stripe."""
@@ -118,21 +128,16 @@ class PriceCatalog:
         return None
 
     def _lookup(self, ref: str) -> Price | None:
-        cached = self._fresh(ref)
-        if cached is not None:
-            return cached[1]
+        cached = self._cache.fresh([ref])
+        if ref in cached:
+            return cached[ref]
         # One look-up per price at a time: a burst of clicks waits for the first answer.
         with self._locks[zlib.crc32(ref.encode()) % LOCKS]:
-            cached = self._fresh(ref)
-            if cached is not None:
-                return cached[1]
+            cached = self._cache.fresh([ref])
+            if ref in cached:
+                return cached[ref]
             price = self._fetch(ref)
-            ttl = self.ttl if price is not None else NEGATIVE_TTL_SECONDS
-            with self._guard:
-                self._cache[ref] = (self.clock() + ttl, price)
-                self._cache.move_to_end(ref)
-                while len(self._cache) > MAX_CACHED:
-                    self._cache.popitem(last=False)
+            self._cache.put(ref, price, ttl=self.ttl if price is not None else NEGATIVE_TTL_SECONDS)
             return price
 
     def _fetch(self, ref: str) -> Price | None:
@@ -143,11 +148,3 @@ class PriceCatalog:
                 return None
         found = self.gateway.find_price(ref)
         return Price.from_stripe(found) if found else None
-
-    def _fresh(self, ref: str) -> tuple[float, Price | None] | None:
-        with self._guard:
-            entry = self._cache.get(ref)
-            if entry is None or entry[0] <= self.clock():
-                return None
-            self._cache.move_to_end(ref)
-            return entry

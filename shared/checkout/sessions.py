@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import wait
 from typing import Any
 
 from ..errors import Code, InvalidRequest
@@ -106,20 +107,28 @@ def create_session(catalog: PriceCatalog, gateway: StripeGateway, site_url: str,
     embedded = parse_ui_mode(data)
     if admit is not None and any(line.ref not in catalog.allowed for line in requested):
         admit()
-    cart = build_cart(requested, resolve_prices(requested, catalog.resolve))
-    made = time.time() if now is None else now
-    params = session_params(cart, site_url, embedded=embedded, options=options, now=made)
-    key = idempotency_key(idempotency_header, params, client=client, secret=secret)
-    if embedded:
-        key += "-embedded"  # the same click asking for the other kind of session gets its own
-    if admit is not None:
-        admit()
+    # Prices Stripe is about to be asked about: whether they are limited is read meanwhile, under the
+    # references they were named by (a lookup key is where its price's stock is counted; so is an ID without one).
+    early = catalog.limited.prefetch(store, [line.ref for line in requested if not catalog.cached(line.ref)])
+    try:
+        cart = build_cart(requested, resolve_prices(requested, catalog.resolve))
+        made = time.time() if now is None else now
+        params = session_params(cart, site_url, embedded=embedded, options=options, now=made)
+        key = idempotency_key(idempotency_header, params, client=client, secret=secret)
+        if embedded:
+            key += "-embedded"  # the same click asking for the other kind of session gets its own
+        if admit is not None:
+            admit()
+    finally:
+        if early:  # whatever the answer, no read is left running: a Lambda instance is frozen once it answers
+            wait(early)
     # The key names the reservation too, so a retried click finds its hold rather than taking more. Limited
     # lines are held until the session ends: the seller's lifetime, or with none set, the hold's default.
     hold_until = params.get("expires_at") or expires_at(made, options.hold_minutes)
     try:
         session = create_with_stock(store, gateway, [(line.price, line.quantity) for line in cart.lines], params,
-                                    idempotency_key=key, expires_at=hold_until, now=None if now is None else int(now))
+                                    idempotency_key=key, expires_at=hold_until, limits=catalog.limited,
+                                    early=early, now=None if now is None else int(now))
     except OutOfStock as short:
         # Its line counts the cart's merged lines; the buyer's is the request's line that first named the price.
         line = cart.lines[short.line - 1].line or 1

@@ -3,9 +3,11 @@
 Events settle almost every reservation (`checkout.session.expired`, the payment, a failed delayed
 payment). What is left is a create-session that died between reserving and Stripe's answer, or an
 event that never came. For each reservation held past its window plus a grace period, Stripe is
-asked about its session — by ID, or, when the process died before it learnt the ID, among the
-sessions created around the reservation, by the reservation id in their metadata — and the answer
-settles it through the same conditional steps events take, so racing an event changes nothing twice:
+asked about its session — by ID when the reservation has it (a retried click linked them), else among
+the sessions created around the reservation, by the reservation id in their metadata: create-session
+writes nothing after Stripe answers, so this is how most are found, listed once per run for all the
+reservations of the same ten minutes (a rush's stale holds cost a few pages, not a call each) — and the
+answer settles it through the same conditional steps events take, so racing an event changes nothing twice:
 
 - no session (Stripe never made it), or an expired one: released;
 - still open past its end: expired through the API (so nobody can pay it), then released;
@@ -31,6 +33,7 @@ PAID = ("paid", "no_payment_required")  # a completed session's payment_status o
 GRACE_SECONDS = 15 * 60  # past a session's end, time for Stripe to expire it and for its event to arrive
 BATCH = 200  # reservations settled per run at most: the next run goes on (a Vercel function has 15 s)
 CREATED_SLACK = 300  # seconds around the reservation in which its session was created (clock skew, timeouts)
+SPAN = 600  # seconds of reservations whose sessions one listing covers
 
 
 @dataclass
@@ -50,12 +53,13 @@ def release_stale(store: Store, gateway: StripeGateway, *, now: int | None = Non
     """Settle each reservation held past its window plus `grace`, oldest first, `limit` at most."""
     now = int(time.time()) if now is None else now
     report = StaleReport()
+    sessions = _Sessions(gateway)
     for seen, item in enumerate(store.query_range(*held_reservations())):
         if seen >= limit or int(item.get("hold_until") or 0) + grace > now:
             break  # the index is by the end of the hold: the rest are not due yet
         reservation_id = str(item["reservation_id"])
         try:
-            outcome = _settle(store, gateway, item, now)
+            outcome = _settle(store, gateway, sessions.of(item), item, now)
         except DomainError as exc:
             report.failed.append((reservation_id, exc.code.value))
             continue
@@ -63,9 +67,8 @@ def release_stale(store: Store, gateway: StripeGateway, *, now: int | None = Non
     return report
 
 
-def _settle(store: Store, gateway: StripeGateway, item: Item, now: int) -> str:
+def _settle(store: Store, gateway: StripeGateway, session: dict[str, Any] | None, item: Item, now: int) -> str:
     reservation_id = str(item["reservation_id"])
-    session = _session_of(gateway, item)
     if session is not None and session.get("status") == "complete":
         if session.get("payment_status") not in PAID:
             return "waiting"
@@ -77,15 +80,26 @@ def _settle(store: Store, gateway: StripeGateway, item: Item, now: int) -> str:
     return "released" if release(store, reservation_id, reason=reason, now=now) else "unchanged"
 
 
-def _session_of(gateway: StripeGateway, item: Item) -> dict[str, Any] | None:
-    """The reservation's session as Stripe has it now, or None when Stripe never made one."""
-    if item.get("session_id"):
-        try:
-            return gateway.retrieve_session(str(item["session_id"]))
-        except NotFound:
-            return None
-    reserved = int(item.get("reserved_at") or 0)
-    for session in gateway.sessions_created(reserved - CREATED_SLACK, reserved + CREATED_SLACK):
-        if (session.get("metadata") or {}).get(RESERVATION_METADATA_KEY) == item["reservation_id"]:
-            return session
-    return None
+class _Sessions:
+    """The reservations' sessions as Stripe has them now (None: Stripe never made one), for one run."""
+
+    def __init__(self, gateway: StripeGateway) -> None:
+        self.gateway = gateway
+        self._listed: set[int] = set()
+        self._by_reservation: dict[str, dict[str, Any]] = {}
+
+    def of(self, item: Item) -> dict[str, Any] | None:
+        if item.get("session_id"):
+            try:
+                return self.gateway.retrieve_session(str(item["session_id"]))
+            except NotFound:
+                return None
+        span = int(item.get("reserved_at") or 0) // SPAN
+        if span not in self._listed:
+            since, until = span * SPAN - CREATED_SLACK, (span + 1) * SPAN + CREATED_SLACK
+            for session in self.gateway.sessions_created(since, until):
+                named = (session.get("metadata") or {}).get(RESERVATION_METADATA_KEY)
+                if isinstance(named, str):
+                    self._by_reservation.setdefault(named, session)
+            self._listed.add(span)
+        return self._by_reservation.get(str(item["reservation_id"]))

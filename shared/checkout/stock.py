@@ -1,11 +1,12 @@
 """Stock at checkout: create-session holds the units before Stripe is asked, and pages read what is left.
 
-`create_with_stock` is the one call create-session makes: it reserves every limited line (all or
-none, `OutOfStock` naming the first short line), creates the session with the reservation's window as
-its `expires_at` and the reservation's id in its metadata, and releases at once if Stripe fails. A
-retried click (the same idempotency key) finds its reservation and gets the same session; a click
-whose earlier checkout is over (paid, expired, failed) starts a new one. Carts without limited lines
-cost one read and change nothing else.
+`create_with_stock` is the one call create-session makes. Which of the cart's prices are limited, the
+warm instance knows (`limited.py`): a cart with none goes straight to Stripe, with no DynamoDB call. A
+cart with some reserves them in one transaction (all or none, `OutOfStock` naming the first short line),
+creates the session with the reservation's window as its `expires_at` and the reservation's id in its
+metadata, and releases at once if Stripe fails. A retried click (the same idempotency key) finds its
+reservation in that same transaction and gets the same session; a click whose earlier checkout is over
+(paid, expired, failed) starts a new one.
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from .. import telemetry
 from ..errors import Code, DomainError, InvalidRequest, StoreUnavailable
 from ..orders import stock
-from ..orders.reservations import RESERVATION_METADATA_KEY, attach, release, reserve
+from ..orders.reservations import RESERVATION_METADATA_KEY, Reservation, attach, release, reserve
 from ..store.base import Store
 from ..store.keys import HELD
 from ..stripe_ids import PRICE_REF
-from .prices import Price, PriceCatalog
+from .limited import LimitedPrices
+from .prices import TTL_SECONDS, Price, PriceCatalog
 from .stripe_api import StripeGateway
 
 PAGE_TTL_SECONDS = 5.0  # how stale the page's view of stock may be, per warm instance (and in caches)
@@ -36,20 +39,34 @@ def stock_ref(price: Price) -> str:
     return price.lookup_key or price.id
 
 
+def newly_limited(ref: str) -> str:
+    """What the seller is told on limiting a price that sold unlimited: instances already running learn it
+    late (`limited.py`)."""
+    return (f"{ref} was unlimited: function instances already running hold its units from at most "
+            f"{TTL_SECONDS:.0f} s from now (until then they may sell it unchecked).")
+
+
 def create_with_stock(store: Store, gateway: StripeGateway, lines: Sequence[tuple[Price, int]],
                       params: dict[str, Any], *, idempotency_key: str, expires_at: int,
+                      limits: LimitedPrices | None = None, early: Iterable[Future[dict[str, bool]]] = (),
                       now: int | None = None) -> dict[str, Any]:
     """The Checkout Session for these lines, their limited units held for it until `expires_at`.
 
     `lines` are the cart's (price, quantity) in the order the buyer sent them; `OutOfStock.line`
     counts in that order from 1. `params` are the create call's; `expires_at` is the session's end.
+    `limits` says which prices are limited (the catalog's, with `early` its reads under way); without
+    it, the stock is read each time.
     """
+    limits = limits if limits is not None else LimitedPrices(ttl=0.0, size=0)
     refs = [(stock_ref(price), quantity) for price, quantity in lines]
-    reservation = reserve(store, idempotency_key, refs, hold_until=expires_at, now=now)
+    believed = limits.which(store, [ref for ref, _ in refs], early=early)
+    if not believed:
+        return gateway.create_session(params, idempotency_key=idempotency_key)
+    reservation = _reserve(store, limits, idempotency_key, refs, believed, expires_at, now)
     if reservation is not None and not reservation.made_now and reservation.state != HELD:
         # That click's checkout is over (paid, expired, or Stripe failed it): this one starts another.
         idempotency_key = f"{idempotency_key}-{uuid.uuid4().hex[:12]}"
-        reservation = reserve(store, idempotency_key, refs, hold_until=expires_at, now=now)
+        reservation = _reserve(store, limits, idempotency_key, refs, believed, expires_at, now)
     if reservation is None:
         return gateway.create_session(params, idempotency_key=idempotency_key)
     # A retried click sends what the first sent (its window included), so Stripe answers it the same.
@@ -62,17 +79,35 @@ def create_with_stock(store: Store, gateway: StripeGateway, lines: Sequence[tupl
         if reservation.made_now:
             _release_quietly(store, reservation.id)
         raise
+    if reservation.made_now:
+        # Nothing releases a hold made by this call before it answers but this call (a retry of the click
+        # finds the hold and never releases it; release-stale waits for the window's end), so the session
+        # stands as held without a second write: its metadata names the reservation, which is how events
+        # and release-stale find one from the other.
+        return session
     try:
         held = attach(store, reservation.id, session["id"])
     except StoreUnavailable:
-        # The session stands, held; `release-stale` finds it by its creation time if it is never paid.
+        # The session stands, held; `release-stale` finds it by its metadata if it is never paid.
         telemetry.logger().warning("reservation not linked to its session", extra={"session_id": session["id"]})
         return session
     if not held:
-        # Released while Stripe answered (a retry raced a failure): nobody may pay this session.
+        # Released while Stripe answered (the first click's Stripe call failed meanwhile): nobody may pay this.
         _expire_quietly(gateway, session["id"])
         raise StoreUnavailable("This checkout's hold on the stock ended before Stripe answered; please try again.")
     return session
+
+
+def _reserve(store: Store, limits: LimitedPrices, key: str, refs: Sequence[tuple[str, int]], believed: set[str],
+             expires_at: int, now: int | None) -> Reservation | None:
+    """`reserve` the lines believed limited, and tell `limits` what the transaction learnt: a line it left
+    out (its stock item gone or set unlimited) is not limited. Only a reservation this call made says which
+    lines are (a found one holds what its first click's did)."""
+    reservation = reserve(store, key, refs, hold_until=expires_at, now=now, limited=believed)
+    if reservation is None or reservation.made_now:
+        held = {ref for ref, _ in reservation.lines} if reservation is not None else set()
+        limits.note({ref: ref in held for ref in believed})
+    return reservation
 
 
 def _fixed_quantities(items: list[dict[str, Any]], lines: Sequence[tuple[Price, int]],

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from ..checkout.stock import newly_limited
 from ..money import format_amount
 from ..orders import stock
 from ..store.base import Store
@@ -203,9 +204,11 @@ def sync_stock(items: Iterable[Item], store: Store, *, dry_run: bool = False) ->
         if dry_run:
             yield f"{item.lookup_key}: stock {item.stock} in all (now {_counts(stock.current(store, item.lookup_key))})"
             continue
+        was_unlimited = stock.current(store, item.lookup_key).available is None
         after, change = stock.sync_total(store, item.lookup_key, item.stock)
-        if change or after.total != item.stock:
-            yield f"{item.lookup_key}: stock {item.stock} in all, {_counts(after)}"
+        if change or after.total != item.stock or was_unlimited:
+            note = f"\n    {newly_limited(item.lookup_key)}" if was_unlimited else ""
+            yield f"{item.lookup_key}: stock {item.stock} in all, {_counts(after)}{note}"
 
 
 def _counts(s: stock.Stock) -> str:

@@ -21,9 +21,15 @@ if TYPE_CHECKING:
 
 
 def add_commands(commands: Any) -> None:
+    from ..checkout.prices import TTL_SECONDS
+
     stock = commands.add_parser("stock", help="limited stock per price: set, add, list, release-stale")
     do = stock.add_subparsers(dest="action", required=True)
-    setting = do.add_parser("set", help="this many on sale now (or `unlimited`)")
+    # Running instances remember for a while which prices are limited (checkout/limited.py): the seller is told.
+    late = ("function instances already running hold a newly limited price's units from at most "
+            f"{TTL_SECONDS:.0f} s later")
+    setting = do.add_parser("set", help=f"this many on sale now (or `unlimited`); {late}",
+                            description=f"This many on sale now (or `unlimited`); {late}.")
     setting.add_argument("price", type=arg(_ref), help="a lookup key or price ID")
     setting.add_argument("count", type=arg(_count_or_unlimited), help="a whole number, or unlimited")
     adding = do.add_parser("add", help="restock: this many more on sale (negative: fewer)")
@@ -32,7 +38,7 @@ def add_commands(commands: Any) -> None:
     listing = do.add_parser("list", help="every limited price: on sale, in open checkouts, sold")
     listing.add_argument("--json", action="store_true")
     stale = do.add_parser("release-stale", help="settle reservations whose checkout ended unheard "
-                                                "(asks Stripe about each)")
+                                                "(asks Stripe about their sessions)")
     stale.add_argument("--grace", type=parse_window, default=parse_window("15m"),
                        help="how long past a checkout's end before asking (default 15m)")
 
@@ -60,13 +66,18 @@ def stock(services: Services, args: argparse.Namespace) -> int:
             print(f"  failed {reservation}: {code}")
         return 1 if report.failed else 0
 
+    from ..checkout.stock import newly_limited
+
     ref = _stock_ref(services, args.price)
+    before = counts.current(services.store, ref)
     if args.action == "set":
         after = counts.set_available(services.store, ref, args.count)
     else:
         after = counts.add_available(services.store, ref, args.count)
     left = "unlimited" if after.available is None else f"{after.available} on sale"
     print(f"{ref}: {left}, {after.held} in open checkouts, {after.sold} sold.")
+    if before.available is None and after.available is not None:
+        print(newly_limited(ref))
     return 0
 
 

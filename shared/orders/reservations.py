@@ -20,7 +20,7 @@ never lost from the counts, and `available` never goes below zero.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,6 +39,7 @@ SOLD, RELEASED, RESTOCKED = "sold", "released", "restocked"
 RELEASED_KEPT_SECONDS = 30 * 86400
 SOLD_KEPT_SECONDS = 400 * 86400
 MAX_ATTEMPTS = 5
+LIMITED = {"limited": True}  # a stock item's mark: its counts are the price's (`orders/stock.py`)
 
 Line = tuple[str, int]  # a stock reference and a quantity
 Step = Literal["sell", "release", "restock"]
@@ -88,41 +89,46 @@ def merge(lines: Sequence[Line]) -> list[tuple[int, str, int]]:
 
 
 def reserve(store: Store, reservation_id: str, lines: Sequence[Line], *, hold_until: int,
-            now: int | None = None) -> Reservation | None:
+            now: int | None = None, limited: Container[str] | None = None) -> Reservation | None:
     """Take every limited line's units for this checkout, or none: `OutOfStock` names the first line
     short. None when no line is limited (nothing to hold). A reservation already made under this id
-    (a retried click) is returned as it is, and nothing more is taken."""
+    (a retried click) is returned as it is, and nothing more is taken.
+
+    One transaction, and no read before it: the record (which must not exist yet) and, for each line
+    `limited` names (every line when None: what the caller believes, e.g. a warm instance's cache), the
+    units on the conditions that the price is limited and has them. What fails says why, from the item
+    as it was: the record exists (a retried click: that is its reservation), a line is short (how many are
+    left), or a line's price is not limited after all (its stock item gone or set unlimited: tried again
+    without it, so such a line is never refused, and a limited one never sold without its units)."""
     now = int(time.time()) if now is None else now
-    wanted = merge(lines)
-    # One read: the stock of every line, and the reservation itself in case this is a retried click.
-    items = store.get_many([reservation_key(reservation_id), *(stock_key(ref) for _, ref, _ in wanted)])
-    if reservation_key(reservation_id) in items:
-        return Reservation.of(items[reservation_key(reservation_id)])
-    limited = [(number, ref, quantity, available_of(items.get(stock_key(ref)))) for number, ref, quantity in wanted]
-    limited = [entry for entry in limited if entry[3] is not None]
-    if not limited:
-        return None
-    for number, _, quantity, available in limited:
-        if available is not None and available < quantity:
-            raise OutOfStock(line=number, available=available, lines=len(wanted))  # short: no write to find out
-    record = {"reservation_id": reservation_id, "state": HELD, "reserved_at": now, "hold_until": hold_until,
-              "lines": [{"stock": ref, "quantity": quantity} for _, ref, quantity, _ in limited]}
-    writes = [Write(reservation_key(reservation_id), new=True, set=record)]
-    writes += [Write(stock_key(ref), at_least={"available": quantity}, add={"available": -quantity, "held": quantity})
-               for _, ref, quantity, _ in limited]
-    try:
-        store.transact(writes)
-    except TransactionFailed as failed:
-        if 0 in failed.failed:  # made meanwhile by the same click, retried at once
-            existing = failed.failed[0]
-            if existing is None:
-                raise StoreUnavailable("The reservation could not be read back; retry.") from None
-            return Reservation.of(existing)
-        position = min(failed.failed)
-        number = limited[position - 1][0]
-        raise OutOfStock(line=number, available=available_of(failed.failed[position]) or 0,
-                         lines=len(wanted)) from None
-    return Reservation.of(record, made_now=True)
+    merged = merge(lines)
+    wanted = [line for line in merged if limited is None or line[1] in limited]
+    for _ in range(len(wanted) + MAX_ATTEMPTS):
+        if not wanted:
+            return None
+        record = {"reservation_id": reservation_id, "state": HELD, "reserved_at": now, "hold_until": hold_until,
+                  "lines": [{"stock": ref, "quantity": quantity} for _, ref, quantity in wanted]}
+        writes = [Write(reservation_key(reservation_id), new=True, set=record)]
+        writes += [Write(stock_key(ref), equals=LIMITED, at_least={"available": quantity},
+                         add={"available": -quantity, "held": quantity}) for _, ref, quantity in wanted]
+        try:
+            store.transact(writes)
+        except TransactionFailed as failed:
+            if 0 in failed.failed:  # made before by the same click, retried
+                existing = failed.failed[0]
+                if existing is None:
+                    raise StoreUnavailable("The reservation could not be read back; retry.") from None
+                return Reservation.of(existing)
+            left = {position - 1: available_of(item) for position, item in failed.failed.items()}
+            for position, available in sorted(left.items()):
+                if available is not None and available < wanted[position][2]:
+                    raise OutOfStock(line=wanted[position][0], available=available, lines=len(merged)) from None
+            # The rest are not limited after all (or, an item that looks able, moved meanwhile): again without them.
+            unlimited = {position for position, available in left.items() if available is None}
+            wanted = [line for position, line in enumerate(wanted) if position not in unlimited]
+            continue
+        return Reservation.of(record, made_now=True)
+    raise StoreUnavailable("The stock kept changing while it was reserved; retry.")
 
 
 def attach(store: Store, reservation_id: str, session_id: str) -> bool:

@@ -1,9 +1,10 @@
 """A price's stock: how many units are on sale (`available`), in open checkouts (`held`), and sold.
 
 One item per limited price, keyed by its stock reference (its lookup key, else its ID: see
-`store.keys.stock_key`). A price without one is unlimited, as is one set `unlimited` (`limited: false`,
-its counts kept). The counts only move together in transactions (`reservations.py`), so
-`available + held + sold` — the total — changes only when the seller changes it:
+`store.keys.stock_key`). Only an item marked `limited: true` limits its price: a price without one is
+unlimited, as is one set `unlimited` (`limited: false`, its counts kept). The counts only move together
+in transactions (`reservations.py`), so `available + held + sold` — the total — changes only when the
+seller changes it:
 
 - `set_available` (`stock set`): this many on sale now, whatever was there; units in open checkouts
   stay held and come back if those checkouts end unpaid;
@@ -46,8 +47,10 @@ class Stock:
 
 
 def available_of(item: Item | None) -> int | None:
-    """The units on sale, as an item says; None when the price is unlimited."""
-    if item is None or item.get("limited") is False:
+    """The units on sale, as an item says; None when the price is unlimited: no item, or one not marked
+    `limited` — set unlimited, or made by a release after its item was deleted by hand (counts of nothing).
+    The mark is what a reservation's condition checks (`reservations.LIMITED`), so both agree."""
+    if item is None or item.get("limited") is not True:
         return None
     return int(item.get("available") or 0)
 
