@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ class DynamoStore:
         self.table = table
         self.page_size = page_size  # items per Query page in `query_range`; None: DynamoDB's 1 MB pages
         self._client = client
+        self._building = threading.Lock()
         self._endpoint_url = endpoint_url
         self._region = region
         self._raw: set[str] = set()  # operations whose answers are decoded by `attributes.load` alone
@@ -41,11 +43,15 @@ class DynamoStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from .. import aws
+            # Built once even when the first calls come at once (the rate limit's count and the stock
+            # read run beside the price look-up on a cold start): a second client costs milliseconds.
+            with self._building:
+                if self._client is None:
+                    from .. import aws
 
-            # Short timeouts and few retries (aws.client's defaults): a webhook that cannot store should
-            # fail fast with a 5xx, and Stripe's own retries (for three days) take it from there.
-            self._client = aws.client("dynamodb", endpoint_url=self._endpoint_url, region=self._region)
+                    # Short timeouts and few retries (aws.client's defaults): a webhook that cannot store
+                    # should fail fast with a 5xx, and Stripe's own retries (for three days) take it from there.
+                    self._client = aws.client("dynamodb", endpoint_url=self._endpoint_url, region=self._region)
         return self._client
 
     def get(self, key: str) -> Item | None:
