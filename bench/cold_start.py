@@ -369,8 +369,10 @@ def report(variants: dict[str, Variant], rounds: int, trees: dict[str, list[_imp
         second = median([d["second"] for d in ours.details]) * 1000 if ours.details else 0.0
         figures[f"{kind}_over_needs_ms"] = over
         verdict = "met" if over <= TARGET_OVER_NEEDS_MS else "MISSED"
-        out(f"  {kind:8} first answer − ({base_label}) = {over:6.1f} ms  (target ≤ {TARGET_OVER_NEEDS_MS:.0f}): "
-            f"{verdict}")
+        # Issue #7's budget, kept for comparison; issue #16 replaced it with the ratio to the Flask sample
+        # (which pays the same imports), printed below.
+        out(f"  {kind:8} first answer − ({base_label}) = {over:6.1f} ms  (issue #7's budget ≤ "
+            f"{TARGET_OVER_NEEDS_MS:.0f} ms): {verdict}")
         out(f"  {'':8}   of which the request's own warm cost (its I/O and work, = 2nd request) ≈ {second:5.1f} ms; "
             f"cold-only excess ≈ {over - second:5.1f} ms")
     def diff(a: str, b: str) -> float | None:
