@@ -165,10 +165,11 @@ def _snippet(code: str) -> str:
             f"sys.stdout.write('\\n{DETAIL} ' + json.dumps(_d) + '\\n')\n")
 
 
-# What no request needs: imported on a path, each is a target missed. (jmespath comes with botocore.)
+# What no request needs: imported on a path, each is a target missed. (jmespath comes with botocore; Stripe
+# is called on urllib3, shared/checkout/stripe_http.py, so requests is installed for stripe but never imported.)
 NEVER_NEEDED = ("moto", "uvicorn", "aws_xray_sdk", "httpx", "pytest", "flask", "werkzeug", "click", "pygments",
-                "aws_lambda_powertools", "boto3", "s3transfer")
-NOT_ON_PATH = {"create": (), "create-nolimit": ("botocore", "jmespath"), "webhook": ("stripe", "requests")}
+                "aws_lambda_powertools", "boto3", "s3transfer", "requests", "charset_normalizer")
+NOT_ON_PATH = {"create": (), "create-nolimit": ("botocore", "jmespath"), "webhook": ("stripe",)}
 
 
 @dataclass

@@ -192,6 +192,7 @@ def bench_create(info: dict[str, str], n: int, deadline: Deadline, calls: Dynamo
     from shared.checkout.prices import Price
     from shared.checkout.sessions import session_params
     from shared.checkout.stripe_api import API_VERSION
+    from shared.checkout.stripe_http import Urllib3Client
     from shared.orders.reservations import reserve
     from shared.settings import Settings
     from shared.store.dynamo import DynamoStore
@@ -202,7 +203,7 @@ def bench_create(info: dict[str, str], n: int, deadline: Deadline, calls: Dynamo
                                           one_request_at_a_time=True), lifespan="off")  # as the Lambda entry point
     handler: Any = lambda_handler
     direct = stripe.StripeClient(SECRET_KEY, stripe_version=API_VERSION, base_addresses={"api": info["stripe"]},
-                                 max_network_retries=2, http_client=stripe.RequestsClient(timeout=10))
+                                 max_network_retries=0, http_client=Urllib3Client(timeout=10))
     price = Price.from_stripe(direct.v1.prices.retrieve(info["price"], params={"expand": ["product"]}).to_dict())
     # The same create call ours makes, the seller's checkout options (checkout.toml) included: Stripe's work
     # on them (and the SDK's encoding of them) is Stripe's time, not ours.

@@ -1,7 +1,8 @@
 """The Stripe calls we make, through the official `stripe` package, and its errors translated.
 
 `stripe` is imported when the first call needs it (never at import, and never on the webhook path,
-which verifies with plain HMAC). The client is built once and reused by warm invocations.
+which verifies with plain HMAC), from stripe_http.py, which imports it without `requests` and holds the
+HTTP client it uses. The client is built once and reused by warm invocations.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class StripeGateway:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import stripe
+            from .stripe_http import Urllib3Client, stripe
 
             key = self.settings.require("stripe_secret_key").reveal()
             base = {"api": self.settings.stripe_api_base} if self.settings.stripe_api_base else None
@@ -48,7 +49,7 @@ class StripeGateway:
                 # No retries inside a request: STRIPE_TIMEOUT bounds how long a buyer waits, and a retried
                 # click carries the same idempotency key, so it cannot make a second session.
                 max_network_retries=0,
-                http_client=stripe.RequestsClient(timeout=self.settings.stripe_timeout),
+                http_client=Urllib3Client(timeout=self.settings.stripe_timeout),
             )
         return self._client
 
@@ -101,7 +102,7 @@ class StripeGateway:
             params={"types": types, "created": {"gte": since}, "limit": 100}).auto_paging_iter()], "event")
 
     def _call(self, fn: Callable[[Any], Any], resource: str) -> Any:
-        import stripe
+        from .stripe_http import stripe
 
         try:
             result = fn(self.client)
@@ -197,7 +198,7 @@ class StripeGateway:
 
     def pay_invoice(self, invoice_id: str) -> PaymentAttempt:
         """Charge an open invoice now, with the customer's default payment method."""
-        import stripe
+        from .stripe_http import stripe
 
         def pay(c: Any) -> PaymentAttempt:
             try:
