@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,23 @@ def _holds(write: Write | Put, item: dict[str, Any] | None) -> bool:
         if isinstance(number, bool) or not isinstance(number, int | float) or number < least:
             return False
     return True
+
+
+class CountingStore:
+    """Any store, counting the calls made to it by method (each is one DynamoDB request on the real one)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return method(*args, **kwargs)
+
+        return counted
 
 
 class RecordingNotices:

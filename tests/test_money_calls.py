@@ -16,6 +16,7 @@ import pytest
 from shared.events.intake import process
 from shared.orders.fulfilment import Fulfiller
 from tests.fakes import (
+    CountingStore,
     MemoryStore,
     RecordingAction,
     RecordingNotices,
@@ -30,23 +31,6 @@ from tests.fakes import (
     make_subscription,
     make_subscription_session,
 )
-
-
-class CountingStore:
-    """Any store, counting the calls made to it."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.inner, name)
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            return method(*args, **kwargs)
-
-        return counted
 
 
 def new(prefix: str) -> str:

@@ -5,33 +5,18 @@ write, all or nothing, each conditional on the version read."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import pytest
 
 from shared.store.base import Put, TransactionFailed, VersionConflict, Write
 from shared.store.keys import order_key, payment_key, recent_orders
 from shared.store.unit import Unit
-
-
-class Counting:
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.inner, name)
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            return method(*args, **kwargs)
-
-        return counted
+from tests.fakes import CountingStore
 
 
 def test_a_unit_reads_the_named_records_once_and_writes_everything_in_one_transaction(store):
     store.put(order_key("cs_1"), {"session_id": "cs_1", "created": 5, "status": "open"}, expected_version=0)
-    counting = Counting(store)
+    counting = CountingStore(store)
     unit = Unit(counting, [order_key("cs_1"), payment_key("pi_1")])  # type: ignore[arg-type]
     order = unit.get(order_key("cs_1"))
     assert order is not None and unit.get(payment_key("pi_1")) is None
@@ -77,7 +62,7 @@ def test_a_record_created_meanwhile_cancels_a_unit_that_found_none(store):
 
 
 def test_one_changed_record_is_one_conditional_put(store):
-    counting = Counting(store)
+    counting = CountingStore(store)
     unit = Unit(counting, [order_key("cs_4")])  # type: ignore[arg-type]
     unit.put(order_key("cs_4"), {"session_id": "cs_4"}, expected_version=0)
     unit.commit()
@@ -97,7 +82,7 @@ def test_a_unit_refuses_a_write_on_a_version_it_does_not_show(store):
 
 def test_a_records_not_named_up_front_is_read_once_when_asked_for(store):
     store.put(order_key("cs_6"), {"session_id": "cs_6"}, expected_version=0)
-    counting = Counting(store)
+    counting = CountingStore(store)
     unit = Unit(counting, [payment_key("pi_6")])  # type: ignore[arg-type]
     assert unit.get(order_key("cs_6"))["session_id"] == "cs_6"  # type: ignore[index]
     assert unit.get(order_key("cs_6")) is not None
