@@ -129,3 +129,21 @@ def test_a_process_killed_mid_event_is_completed_by_the_retry_after_the_lease(dy
 
 
 _ = DynamoStore
+
+
+def test_a_write_dynamodb_refuses_is_noted_in_the_ledger_and_the_retry_applies(dynamo_store, local_dynamo, hook):
+    """The read passes, the transaction is throttled past botocore's retries: 503, nothing of the change stored,
+    the ledger says `store_unavailable` (for `python -m shared events`), and Stripe's retry applies it at once."""
+    from shared.errors import StoreUnavailable
+
+    session = make_session()
+    event = make_event("checkout.session.completed", session)
+    local_dynamo.fail_next(3, after=1)  # the BatchGetItem passes; the TransactWriteItems and its retries fail
+    with pytest.raises(StoreUnavailable):
+        process(event, dynamo_store, Fulfiller([hook]))
+    local_dynamo.clear_faults()
+    assert dynamo_store.get(f"ORDER#{session['id']}") is None
+    ledger = dynamo_store.get(f"EVENT#{event['id']}")
+    assert ledger["last_error"] == "store_unavailable" and ledger.get("done_at") is None
+    assert process(event, dynamo_store, Fulfiller([hook])) == "applied"
+    assert hook.calls == [session["id"]]

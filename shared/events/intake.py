@@ -110,8 +110,7 @@ def process(event: dict[str, Any], store: Store, fulfiller: Fulfiller, *, lease_
         raise
     except Exception as exc:
         _failed(event, exc)
-        if not isinstance(exc, StoreUnavailable):
-            _note_failure(store, key, taken_up, exc, now=now)
+        _note_failure(store, key, taken_up, exc, now=now)
         raise
     if work is None:
         telemetry.count("EventsDuplicate")
