@@ -3,8 +3,10 @@ terminal shows, the pages, and where the demo refuses to run."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,24 @@ def test_demo_refund_in_part_then_the_rest(demo):
     assert order["refund"]["amount_refunded"] == 2000 and order["fulfilled"] is True
     too_much = shared_command(demo.folder, "demo", "refund", session_id, "--amount", "1")
     assert too_much.returncode == 1 and "greater than the unrefunded amount" in too_much.stderr
+
+
+def test_a_membership_bought_in_the_demo_is_a_trialing_subscription_in_the_report(demo):
+    session_id, page = checkout(demo, "membership")
+    assert httpx.post(page, data={"action": "pay"}).status_code == 303
+
+    order = demo.wait_for_order(session_id, "paid")
+    deadline = time.monotonic() + 15
+    while (figures := json.loads(shared_command(demo.folder, "report", "--json").stdout)["subscriptions"])[
+            "trialing"] < 1:
+        assert time.monotonic() < deadline, figures
+        time.sleep(0.3)
+
+    # The stand-in sent customer.subscription.created and the first ($0, trial) invoice.paid too.
+    assert order["fulfilled"] is True and order["subscription"].startswith("sub_")
+    assert figures["trialing"] == 1 and figures["mrr"] == {}
+    listed = shared_command(demo.folder, "subscriptions", "list")
+    assert listed.returncode == 0 and order["subscription"] in listed.stdout and "trialing" in listed.stdout
 
 
 def test_the_other_commands_say_they_use_the_running_demo(demo):

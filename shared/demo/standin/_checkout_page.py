@@ -1,9 +1,11 @@
 """The Checkout page the stand-in serves at a session's `url` (and, for embedded sessions, inside the
 seller's page): the lines and the total, and the buyer's choices, each ending as Stripe's would.
 
-    Pay                   complete and paid: `checkout.session.completed`
+    Pay                   complete and paid: `checkout.session.completed` (after, for a subscription,
+                          `customer.subscription.created`, `invoice.paid`, `invoice_payment.paid`)
     Pay by bank transfer  complete and unpaid: `checkout.session.completed`, then after
                           `async_payment_delay` seconds `checkout.session.async_payment_succeeded`
+                          (after a subscription's events, as Pay sends them)
     Decline               the card is declined: the session stays open, the page says so
     Cancel                back to `cancel_url`; nothing happens to the session
 
@@ -58,7 +60,7 @@ def respond(standin: StripeStandIn, session: JSON, method: str, body: str) -> tu
             except BuyerError as exc:
                 message = str(exc)
             else:
-                standin.add_event("checkout.session.completed", session)
+                standin.send_completed(session_id)
                 if not paid:
                     standin.later(standin.async_payment_delay, lambda: standin.settle_async_payment(session_id))
         if session["status"] == "complete":

@@ -60,6 +60,11 @@ class Controls:
         return self._store.invoices
 
     @property
+    def invoice_payments(self) -> dict[str, JSON]:
+        """Each paid invoice's payment (an `invoice_payment`, naming its payment intent), by invoice id."""
+        return self._store.invoice_payments
+
+    @property
     def portal_sessions(self) -> dict[str, JSON]:
         """Billing portal sessions by id."""
         return self._store.portal_sessions
@@ -106,7 +111,8 @@ class Controls:
         email: str = "buyer@example.com",
         **choices: Any,
     ) -> JSON:
-        """Act as the buyer finishing Checkout. No event is added: tests choose their events.
+        """Act as the buyer finishing Checkout. No event is added: tests choose their events
+        (`send_completed` adds Stripe's).
 
         `choices` are what the buyer entered where the session asked (`_sale.Buyer`): `promotion_code`
         ("PROMO10"), `shipping_rate` (an offered shr_ id; the first by default), `address` (a dict;
@@ -116,10 +122,19 @@ class Controls:
 
         As Checkout does, this stores a new Customer (with `email`) when the session has none and
         is in subscription mode or has `customer_creation="always"`, and in subscription mode a
-        Subscription to the session's recurring prices, whose id the session then names.
+        Subscription to the session's recurring prices, whose id the session then names; paid, also
+        the subscription's first invoice (paid; its payment intent under `invoice_payments`), the
+        session's `invoice`.
         """
         buyer = Buyer(email=email, **choices)
         return self._store.complete_session(session_id, payment_status=payment_status, buyer=buyer)
+
+    def send_completed(self, session_id: str) -> None:
+        """Add the events Stripe sends once `session_id` is completed: `checkout.session.completed`, and
+        before it, for a paid subscription Checkout, `customer.subscription.created`, `invoice.paid` and
+        (unless the first invoice is $0, as in a trial) `invoice_payment.paid`."""
+        with self._store.lock:
+            _payments.completed(self._store, session_id)
 
     def preview(self, session_id: str, *, email: str = "buyer@example.com", **choices: Any) -> Totals:
         """The totals `complete_session` would record with these choices; changes nothing."""

@@ -186,6 +186,60 @@ def _product_name(store: Store, price: JSON) -> str:
     return str(product["name"]) if product else price["product"]
 
 
+# --- a subscription Checkout's first invoice ---
+
+
+def first_invoice(store: Store, sub: JSON, session: JSON) -> JSON:
+    """The invoice a paid subscription Checkout makes, paid: a line per recurring item for its first
+    period (nothing due while it is a trial), one per one-time item (billed once, here), the
+    session's discounts, tax and shipping in its total. A payment intent pays what is due; a $0
+    invoice (a trial) is paid with none, as at Stripe. Stored with its invoice payment."""
+    lines = []
+    items = {item["price"]["id"]: item for item in sub["items"]["data"]}
+    trialing, start = sub["status"] == "trialing", sub["start_date"]
+    due = (session.get("shipping_cost") or {}).get("amount_total", 0)
+    for sold in store.line_items[session["id"]]:
+        price, quantity = sold["price"], sold["quantity"]
+        item = items.get(price["id"]) if price["recurring"] else None
+        free = item is not None and trialing
+        name = _product_name(store, price)
+        bought = line(
+            amount=0 if free else sold["amount_subtotal"],
+            currency=price["currency"],
+            description=f"Trial period for {name}" if free else f"{quantity} × {name}",
+            period=(item["current_period_start"], item["current_period_end"]) if item else (start, start),
+            proration=False,
+            price=price,
+            quantity=quantity,
+            subscription=sub["id"],
+            subscription_item=item["id"] if item else "",
+        )
+        if item is None:
+            # A one-time item reaches the invoice as an invoice item, not as the subscription's.
+            details = bought["parent"].pop("subscription_item_details")
+            del details["subscription_item"]
+            bought["parent"].update(type="invoice_item_details", subscription_item_details=None,
+                                    invoice_item_details={**details, "invoice_item": new_id("ii_")})
+        lines.append(bought)
+        due += 0 if free else sold["amount_total"]
+    bill = invoice(sub=sub, lines=lines, status="open", billing_reason="subscription_create")
+    customer = store.customers[sub["customer"]]
+    bill.update(total=due, total_excluding_tax=due - (session.get("total_details") or {}).get("amount_tax", 0),
+                amount_due=due, amount_remaining=due, amount_shipping=(session.get("total_details") or {}).get(
+                    "amount_shipping", 0), customer_email=customer["email"], customer_name=customer["name"])
+    store.invoices[bill["id"]] = bill
+    sub["latest_invoice"] = bill["id"]
+    charge(store, bill)
+    if due > 0:
+        paid = fixture("invoice_payment")
+        paid.update(id=new_id("inpay_"), amount_paid=due, amount_requested=due, created=bill["created"],
+                    currency=bill["currency"], invoice=bill["id"], is_default=True, livemode=False,
+                    payment={"type": "payment_intent", "payment_intent": new_id("pi_")}, status="paid",
+                    status_transitions={"canceled_at": None, "paid_at": bill["status_transitions"]["paid_at"]})
+        store.invoice_payments[bill["id"]] = paid
+    return bill
+
+
 # --- previews and price changes ---
 
 

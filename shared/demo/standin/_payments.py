@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...money import format_amount
+from . import _invoices
 from ._catalog import merge_metadata, unsupported
 from ._errors import StripeError, no_such
 from ._objects import fixture, new_id, now
@@ -19,12 +20,40 @@ JSON = dict[str, Any]
 _REFUND_CREATE = {"amount", "charge", "expand", "metadata", "payment_intent", "reason"}
 
 
+def completed(store: Store, session_id: str) -> None:
+    """The events Stripe sends for a session just completed: `checkout.session.completed`, after those
+    of the subscription a paid subscription Checkout started."""
+    session = store.sessions[session_id]
+    _subscription_started(store, session)
+    store.add_event("checkout.session.completed", session, created=None, id=None)
+
+
+def _subscription_started(store: Store, session: JSON) -> None:
+    # The order among these is Stripe's usual one, which it does not promise (nor do we rely on it).
+    if session["mode"] != "subscription" or session["invoice"] is None:
+        return
+    store.add_event("customer.subscription.created", store.subscriptions[session["subscription"]],
+                    created=None, id=None)
+    store.add_event("invoice.paid", store.invoices[session["invoice"]], created=None, id=None)
+    paid = store.invoice_payments.get(session["invoice"])
+    if paid is not None:  # a $0 invoice (a trial) has no payment
+        store.add_event("invoice_payment.paid", paid, created=None, id=None)
+
+
 def settle(store: Store, session_id: str) -> JSON | None:
-    """A bank transfer arrived: the unpaid, completed session is paid. None if it is not waiting."""
+    """A bank transfer arrived: the unpaid, completed session is paid. None if it is not waiting.
+
+    A subscription's first invoice is made and paid now, and its events sent before the session's. (Stripe
+    sends `customer.subscription.created` at completion with the subscription `incomplete`, then `updated`
+    once paid; the stand-in's subscription is active from the start, so it is announced once, paid.)"""
     session = store.sessions.get(session_id)
     if session is None or (session["status"], session["payment_status"]) != ("complete", "unpaid"):
         return None
     session["payment_status"] = "paid"
+    if session["mode"] == "subscription" and session["invoice"] is None:
+        sub = store.subscriptions[session["subscription"]]
+        session["invoice"] = _invoices.first_invoice(store, sub, session)["id"]
+        _subscription_started(store, session)
     store.add_event("checkout.session.async_payment_succeeded", session, created=None, id=None)
     return session
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from . import _billing, _objects, _sale, _session_options
+from . import _billing, _invoices, _objects, _sale, _session_options
 from ._errors import StripeError, missing_parameter, no_such
 
 JSON = dict[str, Any]
@@ -39,6 +39,8 @@ class Store:
     portal_sessions: dict[str, JSON] = field(default_factory=dict)
     webhook_endpoints: dict[str, JSON] = field(default_factory=dict)
     invoices: dict[str, JSON] = field(default_factory=dict)
+    # invoice id -> its paid invoice payment; an invoice's `payments` list, which webhooks never include
+    invoice_payments: dict[str, JSON] = field(default_factory=dict)
     # customer id -> (what their card does when charged, the decline code); see `set_card`
     cards: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     # subscription id -> proration lines waiting for its next invoice
@@ -236,7 +238,10 @@ class Store:
             if mode == "payment":
                 session["payment_intent"] = _objects.new_id("pi_")
             elif mode == "subscription" and session["subscription"] is None:
-                session["subscription"] = self._subscribe(session)["id"]
+                sub = self._subscribe(session)
+                session["subscription"] = sub["id"]
+                if payment_status == "paid":
+                    session["invoice"] = _invoices.first_invoice(self, sub, session)["id"]
             return copy.deepcopy(session)
 
     def _subscribe(self, session: JSON) -> JSON:

@@ -60,10 +60,13 @@ class Deliveries:
             wanted = endpoint["enabled_events"]
             if endpoint["status"] != "enabled" or ("*" not in wanted and event["type"] not in wanted):
                 continue
+            shaped = for_version(event, endpoint.get("api_version"), self._store.invoice_payments)
+            if shaped is None:  # a type the endpoint's version does not have
+                continue
             secret = self._store.webhook_secrets[endpoint["id"]]
             threading.Thread(
                 target=self._deliver,
-                args=(for_version(event, endpoint.get("api_version")), endpoint["url"], secret),
+                args=(shaped, endpoint["url"], secret),
                 name=f"webhook-{event['id']}",
                 daemon=True,
             ).start()
