@@ -134,7 +134,8 @@ class _Work:
     claimed: list[Order] = field(default_factory=list)  # written with our lease: run the actions
     busy: list[Order] = field(default_factory=list)  # another trigger's lease: `fulfil_if_due` tells
     notice: dict[str, Any] | None = None  # a subscription notice to tell
-    session_event: bool = False  # the change is a session's own (its reservation sells or is released)
+    stock: list[Order] = field(default_factory=list)  # orders whose reservation may move (sold, released…)
+    lost: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # lost disputes to tell: claim key, notice
 
 
 def _write(store: Store, key: str, decision: AnyChange, fulfiller: Fulfiller, taken_up: Item, *, token: str,
@@ -157,9 +158,11 @@ def _write(store: Store, key: str, decision: AnyChange, fulfiller: Fulfiller, ta
                 # `take_up` wrote the order again: what the hook and the announcement see is that.
                 record = unit.get(order_key(record["session_id"])) or record
                 {"fulfilled": work.fulfilled, "claimed": work.claimed, "busy": work.busy}[taken].append(record)
-        work.after = bool(work.claimed or work.busy or work.notice or _holds_stock(
-            decision, work.reached, restock_on_refund=restock_on_refund) or any(
-            fulfiller.notify is not None and dispute_lost(kind, record) for kind, record in work.reached))
+        work.stock = [record for kind, record in work.reached if kind == "order" and _stock_due(
+            record, session_event=isinstance(decision, OrderChange), restock_on_refund=restock_on_refund)]
+        if fulfiller.notify is not None:
+            work.lost = [lost for kind, record in work.reached if (lost := dispute_lost(kind, record))]
+        work.after = bool(work.claimed or work.busy or work.notice or work.stock or work.lost)
         entry = {k: v for k, v in ledger.items() if k not in ("pk", "version", *LEASE)} | taken_up
         if work.after:
             entry |= {"claim_token": token, "claim_until": lease_until}
@@ -182,17 +185,14 @@ def _finish(store: Store, key: str, token: str, event: dict[str, Any], fulfiller
     try:
         if work.notice is not None:
             fulfiller.tell(work.notice)
-        _settle_stock(store, work.reached, restock_on_refund=restock_on_refund, now=now,
-                      session_event=work.session_event)
+        for order in work.stock:
+            settle_reservation(store, order, restock_on_refund=restock_on_refund, now=now)
         for order in work.claimed:
             fulfiller.run(order)
         for order in work.busy:
             fulfiller.fulfil_if_due(store, order, now=now)
-        if fulfiller.notify is not None:
-            for kind, record in work.reached:
-                lost = dispute_lost(kind, record)
-                if lost is not None:
-                    fulfiller.notify_once(store, *lost, now=now)
+        for notice_key, notice in work.lost:
+            fulfiller.notify_once(store, notice_key, notice, now=now)
     except Exception as exc:
         error = exc.code.value if isinstance(exc, DomainError) else type(exc).__name__
         for order_lease in claimed:
@@ -263,13 +263,7 @@ def _apply(records: Records, decision: AnyChange, fulfiller: Fulfiller) -> _Work
         if decision.notice is not None and fulfiller.notify is not None:
             # Told under this event's lease, after the write: the ledger makes it once.
             notice = subscription_notice(decision.notice, subscription)
-    return _Work(reached, _touched(decision, reached), notice=notice,
-                 session_event=isinstance(decision, OrderChange))
-
-
-def _holds_stock(decision: AnyChange, reached: list[Reached], *, restock_on_refund: bool) -> bool:
-    return any(_stock_due(record, session_event=isinstance(decision, OrderChange),
-                          restock_on_refund=restock_on_refund) for kind, record in reached if kind == "order")
+    return _Work(reached, _touched(decision, reached), notice=notice)
 
 
 def _stock_due(record: Item, *, session_event: bool, restock_on_refund: bool) -> bool:
@@ -277,14 +271,6 @@ def _stock_due(record: Item, *, session_event: bool, restock_on_refund: bool) ->
     matter only when refunds restock. Orders without a reservation cost nothing."""
     return bool(record.get("reservation")) and (
         session_event or (restock_on_refund and record.get("status") == "refunded"))
-
-
-def _settle_stock(store: Store, reached: list[Reached], *, restock_on_refund: bool, now: int,
-                  session_event: bool) -> None:
-    """The reservation of each order reached, if it has one: nothing is read for any other order."""
-    for kind, record in reached:
-        if kind == "order" and _stock_due(record, session_event=session_event, restock_on_refund=restock_on_refund):
-            settle_reservation(store, record, restock_on_refund=restock_on_refund, now=now)
 
 
 def _touched(decision: Decision, reached: list[Reached]) -> Item:

@@ -14,9 +14,9 @@ This is stronger than one write after another: nobody ever sees half a change.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from .base import Item, Put, Store, VersionConflict, Write
+from .base import Item, Put, Store, VersionConflict
 
 
 class Unit:
@@ -51,20 +51,16 @@ class Unit:
         self._now[key] = {**current, **copy.deepcopy(fields), "pk": key, "version": self._base(key) + 1}
         return copy.deepcopy(self._now[key])
 
-    def written(self, key: str) -> bool:
-        return key in self._now
-
-    def writes(self, *, extra: Iterable[Write | Put] = ()) -> list[Write | Put]:
+    def writes(self) -> list[Put]:
         """The transaction's items: each record written, whole, on the condition of its version as read."""
-        puts: list[Write | Put] = [Put(key, {k: v for k, v in item.items() if k not in ("pk", "version")},
-                                       expected_version=self._base(key)) for key, item in self._now.items()]
-        return [*puts, *extra]
+        return [Put(key, {k: v for k, v in item.items() if k not in ("pk", "version")},
+                    expected_version=self._base(key)) for key, item in self._now.items()]
 
-    def commit(self, *, extra: Sequence[Write | Put] = ()) -> None:
-        """Make every gathered write (and `extra`) at once, or raise `TransactionFailed`/`VersionConflict`
-        having written nothing. One item goes as a single `put`: a transaction costs twice the capacity."""
-        writes = self.writes(extra=extra)
-        if len(writes) == 1 and isinstance(writes[0], Put):
+    def commit(self) -> None:
+        """Make every gathered write at once, or raise `TransactionFailed`/`VersionConflict` having written
+        nothing. One item goes as a single `put`: a transaction costs twice the capacity."""
+        writes = self.writes()
+        if len(writes) == 1:
             self.store.put(writes[0].key, writes[0].item, expected_version=writes[0].expected_version)
         elif writes:
             self.store.transact(writes)
