@@ -85,26 +85,15 @@ class Fulfiller:
     def notify_once(self, store: Store, key: str, notice: dict[str, Any], *, now: int | None = None) -> bool:
         """Call the notice hook once for `key`, whichever trigger gets here first; True when this call did."""
         now = int(time.time()) if now is None else now
-        token = uuid.uuid4().hex
-        outcome = store.claim(key, token, now=now, until=now + self.lease_seconds)
-        if outcome is Claim.DONE:
-            return False
-        if outcome is Claim.IN_PROGRESS:
-            raise FulfilmentBusy("This notice is being sent by another request; retry shortly.")
-        try:
-            self.tell(notice)
-        except FulfilmentFailed:
-            release_after_failure(store, key, token, correlation_id=key)
-            raise
-        persist(lambda: store.finish(key, token, now=now))
-        return True
+        return self._once(store, key, lambda: self.tell(notice), now=now, correlation_id=key,
+                          busy="This notice is being sent by another request; retry shortly.")
 
     def fulfil_if_due(self, store: Store, order: Order, *, now: int | None = None) -> bool:
         """Run the actions if this order is due and nobody did; True when this call fulfilled it."""
         if not due_for_fulfilment(order):
             return False
         now = int(time.time()) if now is None else now
-        key, token = order_key(order["session_id"]), uuid.uuid4().hex
+        key = order_key(order["session_id"])
         if not self.actions:
             # The record is the only action: mark it fulfilled in one conditional write.
             done = store.complete(key, now=now)
@@ -113,19 +102,30 @@ class Fulfiller:
             if done is Claim.CLAIMED:
                 telemetry.count("Fulfilments")
             return done is Claim.CLAIMED
-        outcome = store.claim(key, token, now=now, until=now + self.lease_seconds, create=False)
+        if not self._once(store, key, lambda: self.run(order), now=now, create=False,
+                          correlation_id=order["session_id"],
+                          busy="This order is being fulfilled by another request; retry shortly."):
+            return False
+        fulfilled(order)
+        return True
+
+    def _once(self, store: Store, key: str, work: Callable[[], None], *, now: int, correlation_id: str,
+              busy: str, create: bool = True) -> bool:
+        """Do `work` under a claim on `key`, unless it was done: False when it was, `FulfilmentBusy` when
+        another request holds the claim. A failed `work` (`FulfilmentFailed`) frees the claim, so a retry
+        does it again; done, the claim is finished through a longer store hiccup (`persist`)."""
+        token = uuid.uuid4().hex
+        outcome = store.claim(key, token, now=now, until=now + self.lease_seconds, create=create)
         if outcome is Claim.DONE:
             return False
         if outcome is Claim.IN_PROGRESS:
-            raise FulfilmentBusy("This order is being fulfilled by another request; retry shortly.")
+            raise FulfilmentBusy(busy)
         try:
-            self.run(order)
+            work()
         except FulfilmentFailed:
-            # Free the order so a retry runs the actions again.
-            release_after_failure(store, key, token, correlation_id=order["session_id"])
+            release_after_failure(store, key, token, correlation_id=correlation_id)
             raise
         persist(lambda: store.finish(key, token, now=now))
-        fulfilled(order)
         return True
 
     def take_up(self, records: Records, order: Order, *, now: int, token: str) -> Taken | None:
