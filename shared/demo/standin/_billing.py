@@ -76,15 +76,8 @@ def subscribe(
     return subscription
 
 
-def _subscription(store: Store, id: str) -> JSON:
-    subscription = store.subscriptions.get(id)
-    if subscription is None:
-        raise no_such("subscription", id)
-    return subscription
-
-
 def update_subscription(store: Store, id: str, params: JSON) -> JSON:
-    sub = _subscription(store, id)
+    sub = _invoices.stored_subscription(store, id)
     unsupported(params, _SUBSCRIPTION_UPDATE, "POST /v1/subscriptions/{id}")
     if sub["status"] == "canceled" and set(params) - _WHILE_CANCELED:
         raise StripeError(
@@ -137,7 +130,7 @@ def _schedule_cancel(sub: JSON, at: int | None) -> None:
 
 
 def cancel_subscription(store: Store, id: str, params: JSON) -> JSON:
-    sub = _subscription(store, id)
+    sub = _invoices.stored_subscription(store, id)
     if sub["status"] == "canceled":
         # Stripe treats a canceled subscription as gone for this endpoint.
         raise no_such("subscription", id)
@@ -157,7 +150,7 @@ def cancel_subscription(store: Store, id: str, params: JSON) -> JSON:
 
 
 def resume_subscription(store: Store, id: str, params: JSON) -> JSON:
-    sub = _subscription(store, id)
+    sub = _invoices.stored_subscription(store, id)
     supported = {"billing_cycle_anchor", "expand", "proration_behavior"}
     unsupported(params, supported, "POST /v1/subscriptions/{id}/resume")
     if sub["status"] != "paused":

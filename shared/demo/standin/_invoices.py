@@ -333,7 +333,7 @@ def create_preview(store: Store, params: JSON) -> JSON:
             "The stand-in previews changes to existing subscriptions only; pass `subscription`.",
             param="subscription",
         )
-    sub = _subscription(store, params["subscription"], param="subscription")
+    sub = stored_subscription(store, params["subscription"], param="subscription")
     if "customer" in params and params["customer"] != sub["customer"]:
         raise StripeError(
             f"The subscription {sub['id']} does not belong to customer {params['customer']}.",
@@ -396,7 +396,7 @@ def change_items(store: Store, sub: JSON, params: JSON) -> None:
 # --- paying ---
 
 
-def _subscription(store: Store, id: str, *, param: str = "id") -> JSON:
+def stored_subscription(store: Store, id: str, *, param: str = "id") -> JSON:
     sub = store.subscriptions.get(id)
     if sub is None:
         raise no_such("subscription", id, param=param, status=400 if param != "id" else 404)
